@@ -1,0 +1,204 @@
+"""Agents (staff), their passwords and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from msgspec import UNSET
+
+from helpdesk.db import transaction
+from helpdesk.domain import Availability, Role
+from helpdesk.errors import AuthenticationError, ConflictError, NotFoundError
+from helpdesk.policy import Action, Principal, require
+from helpdesk.schemas import AgentIn, AgentOut, AgentUpdate, TokenOut
+from helpdesk.services import audit
+from helpdesk.services._convert import json_list
+from helpdesk.tables import Agent, ApiToken, TeamMember
+from helpdesk.text import normalize_email
+
+_hasher = PasswordHasher()
+TOKEN_PREFIX = "hd_"  # noqa: S105 - a prefix, not a secret
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def _out(row: dict[str, Any], team_ids: list[int]) -> AgentOut:
+    return AgentOut(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        role=row["role"],
+        languages=json_list(row["languages"]),
+        skills=json_list(row["skills"]),
+        capacity=row["capacity"],
+        active=row["active"],
+        availability=row["availability"],
+        team_ids=sorted(team_ids),
+    )
+
+
+async def _teams_of(agent_ids: list[int]) -> dict[int, list[int]]:
+    result: dict[int, list[int]] = {i: [] for i in agent_ids}
+    if agent_ids:
+        for row in await TeamMember.select().where(TeamMember.agent.is_in(agent_ids)):
+            result[row["agent"]].append(row["team"])
+    return result
+
+
+async def create_agent(principal: Principal, data: AgentIn) -> AgentOut:
+    """Create a member of staff (admins only). The email must be new."""
+    require(principal, Action.ADMINISTER)
+    email = normalize_email(data.email)
+    async with transaction():
+        if await Agent.exists().where(Agent.email == email):
+            raise ConflictError(f"an agent with email {email} exists")
+        rows = await Agent.insert(
+            Agent(
+                name=data.name,
+                email=email,
+                role=data.role,
+                password_hash=hash_password(data.password) if data.password else "",
+                languages=list(dict.fromkeys(data.languages)),
+                skills=list(dict.fromkeys(data.skills)),
+                capacity=data.capacity,
+            )
+        )
+        agent_id = int(rows[0]["id"])
+        await audit.record(principal, "agent.created", entity="agent", entity_id=agent_id)
+    return await get_agent(principal, agent_id)
+
+
+async def get_agent(principal: Principal, agent_id: int) -> AgentOut:
+    """One member of staff."""
+    if not (principal.kind == "agent" and principal.id == agent_id):
+        require(principal, Action.VIEW_DIRECTORY)
+    row = await Agent.select().where(Agent.id == agent_id).first()
+    if row is None:
+        raise NotFoundError(f"agent {agent_id} not found")
+    return _out(row, (await _teams_of([agent_id]))[agent_id])
+
+
+async def list_agents(principal: Principal, *, active_only: bool = False) -> list[AgentOut]:
+    """Every member of staff, by name (two queries)."""
+    require(principal, Action.VIEW_DIRECTORY)
+    query = Agent.select().order_by(Agent.name)
+    if active_only:
+        query = query.where(Agent.active == True)  # noqa: E712 - Piccolo needs ==
+    rows = await query
+    teams = await _teams_of([r["id"] for r in rows])
+    return [_out(r, teams[r["id"]]) for r in rows]
+
+
+async def update_agent(principal: Principal, agent_id: int, data: AgentUpdate) -> AgentOut:
+    """Change a member of staff. Agents may change their own availability and
+    password; everything else is for admins."""
+    own_limited = (
+        principal.kind == "agent"
+        and principal.id == agent_id
+        and all(
+            getattr(data, f) is UNSET
+            for f in ("name", "role", "languages", "skills", "capacity", "active")
+        )
+    )
+    if not own_limited:
+        require(principal, Action.ADMINISTER)
+    fields = {
+        "name": Agent.name,
+        "role": Agent.role,
+        "languages": Agent.languages,
+        "skills": Agent.skills,
+        "capacity": Agent.capacity,
+        "active": Agent.active,
+        "availability": Agent.availability,
+    }
+    values: dict[Any, Any] = {
+        column: getattr(data, name)
+        for name, column in fields.items()
+        if getattr(data, name) is not UNSET
+    }
+    if data.password is not UNSET:
+        values[Agent.password_hash] = hash_password(data.password)
+    async with transaction():
+        await get_agent(principal, agent_id)
+        if values:
+            await Agent.update(values).where(Agent.id == agent_id)
+        changes = {k: v for k, v in ((f, getattr(data, f)) for f in fields) if v is not UNSET}
+        await audit.record(
+            principal, "agent.updated", entity="agent", entity_id=agent_id, changes=changes
+        )
+    return await get_agent(principal, agent_id)
+
+
+async def create_token(principal: Principal, agent_id: int, name: str = "") -> TokenOut:
+    """A new API token for an agent (admins, or the agent for themselves).
+
+    Only the token's SHA-256 is stored; the token is returned this once.
+    """
+    if not (principal.kind == "agent" and principal.id == agent_id):
+        require(principal, Action.ADMINISTER)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    async with transaction():
+        await get_agent(principal, agent_id)
+        rows = await ApiToken.insert(ApiToken(agent=agent_id, name=name, token_hash=_digest(token)))
+        await audit.record(principal, "token.created", entity="agent", entity_id=agent_id)
+    return TokenOut(id=int(rows[0]["id"]), agent_id=agent_id, token=token)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def principal_for_agent(agent_id: int) -> Principal:
+    """The principal of an active agent, with their teams."""
+    row = await Agent.select(Agent.id, Agent.role, Agent.active).where(Agent.id == agent_id).first()
+    if row is None or not row["active"]:
+        raise AuthenticationError("unknown or inactive agent")
+    teams = await _teams_of([agent_id])
+    return Principal(
+        kind="agent", id=agent_id, role=Role(row["role"]), team_ids=frozenset(teams[agent_id])
+    )
+
+
+async def authenticate_token(token: str) -> Principal:
+    """The principal of a bearer token, or :class:`AuthenticationError`."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        raise AuthenticationError("invalid token")
+    row = (
+        await ApiToken.select(ApiToken.agent)
+        .where((ApiToken.token_hash == _digest(token)) & (ApiToken.revoked == False))  # noqa: E712
+        .first()
+    )
+    if row is None:
+        raise AuthenticationError("invalid token")
+    return await principal_for_agent(int(row["agent"]))
+
+
+async def authenticate_password(email: str, password: str) -> Principal:
+    """The principal of an agent signing in with email and password."""
+    row = (
+        await Agent.select(Agent.id, Agent.password_hash)
+        .where(Agent.email == normalize_email(email))
+        .first()
+    )
+    if row is None or not row["password_hash"]:
+        _hasher.hash(password)  # same cost whether or not the address exists
+        raise AuthenticationError("wrong email or password")
+    try:
+        _hasher.verify(row["password_hash"], password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise AuthenticationError("wrong email or password") from exc
+    return await principal_for_agent(int(row["id"]))
+
+
+async def set_availability(
+    principal: Principal, agent_id: int, availability: Availability
+) -> AgentOut:
+    """Set whether routing may give the agent new cases."""
+    return await update_agent(principal, agent_id, AgentUpdate(availability=availability))

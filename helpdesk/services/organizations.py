@@ -1,0 +1,125 @@
+"""Organizations (customer companies) and their email domains."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from msgspec import UNSET
+
+from helpdesk.db import transaction
+from helpdesk.errors import ConflictError, NotFoundError
+from helpdesk.policy import Action, Principal, require
+from helpdesk.schemas import OrganizationIn, OrganizationOut, OrganizationUpdate
+from helpdesk.services import audit
+from helpdesk.services._convert import as_utc
+from helpdesk.tables import Organization, OrganizationDomain
+
+
+def _out(row: dict[str, Any], domains: list[str]) -> OrganizationOut:
+    return OrganizationOut(
+        id=row["id"],
+        name=row["name"],
+        domains=sorted(domains),
+        shared_visibility=row["shared_visibility"],
+        notes=row["notes"],
+        created_at=as_utc(row["created_at"]),  # type: ignore[arg-type]
+    )
+
+
+async def _set_domains(organization_id: int, domains: list[str]) -> None:
+    wanted = sorted({d.lower() for d in domains})
+    taken = await OrganizationDomain.select(OrganizationDomain.domain).where(
+        OrganizationDomain.domain.is_in(wanted or [""])
+        & (OrganizationDomain.organization != organization_id)
+    )
+    if taken:
+        raise ConflictError(f"domain already belongs to another organization: {taken[0]['domain']}")
+    await OrganizationDomain.delete().where(OrganizationDomain.organization == organization_id)
+    if wanted:
+        await OrganizationDomain.insert(
+            *(OrganizationDomain(organization=organization_id, domain=d) for d in wanted)
+        )
+
+
+async def create_organization(principal: Principal, data: OrganizationIn) -> OrganizationOut:
+    """Create an organization with its email domains (each domain belongs to one only)."""
+    require(principal, Action.MANAGE_CUSTOMERS)
+    async with transaction():
+        rows = await Organization.insert(
+            Organization(name=data.name, shared_visibility=data.shared_visibility, notes=data.notes)
+        )
+        org_id = rows[0]["id"]
+        await _set_domains(org_id, data.domains)
+        await audit.record(
+            principal, "organization.created", entity="organization", entity_id=org_id
+        )
+    return await get_organization(principal, org_id)
+
+
+async def update_organization(
+    principal: Principal, organization_id: int, data: OrganizationUpdate
+) -> OrganizationOut:
+    """Change an organization; ``domains`` replaces the list when given."""
+    require(principal, Action.MANAGE_CUSTOMERS)
+    async with transaction():
+        await get_organization(principal, organization_id)
+        values: dict[Any, Any] = {}
+        if data.name is not UNSET:
+            values[Organization.name] = data.name
+        if data.shared_visibility is not UNSET:
+            values[Organization.shared_visibility] = data.shared_visibility
+        if data.notes is not UNSET:
+            values[Organization.notes] = data.notes
+        if values:
+            await Organization.update(values).where(Organization.id == organization_id)
+        if data.domains is not UNSET:
+            await _set_domains(organization_id, data.domains)
+        await audit.record(
+            principal, "organization.updated", entity="organization", entity_id=organization_id
+        )
+    return await get_organization(principal, organization_id)
+
+
+async def get_organization(principal: Principal, organization_id: int) -> OrganizationOut:
+    """One organization; customers may only read their own."""
+    if principal.kind == "customer" and principal.organization_id != organization_id:
+        raise NotFoundError(f"organization {organization_id} not found")
+    row = await Organization.select().where(Organization.id == organization_id).first()
+    if row is None:
+        raise NotFoundError(f"organization {organization_id} not found")
+    domains = await OrganizationDomain.select(OrganizationDomain.domain).where(
+        OrganizationDomain.organization == organization_id
+    )
+    return _out(row, [d["domain"] for d in domains])
+
+
+async def list_organizations(
+    principal: Principal, *, after_id: int = 0, limit: int = 50
+) -> list[OrganizationOut]:
+    """Organizations by id, ``limit`` after ``after_id`` (two queries, no N+1)."""
+    require(principal, Action.VIEW_DIRECTORY)
+    rows = (
+        await Organization.select()
+        .where(Organization.id > after_id)
+        .order_by(Organization.id)
+        .limit(limit)
+    )
+    ids = [row["id"] for row in rows]
+    domains: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        for d in await OrganizationDomain.select().where(
+            OrganizationDomain.organization.is_in(ids)
+        ):
+            domains[d["organization"]].append(d["domain"])
+    return [_out(row, domains[row["id"]]) for row in rows]
+
+
+async def organization_for_email(address: str) -> int | None:
+    """The organization whose domain matches the address's domain, if any."""
+    domain = address.rsplit("@", 1)[-1].lower()
+    row = (
+        await OrganizationDomain.select(OrganizationDomain.organization)
+        .where(OrganizationDomain.domain == domain)
+        .first()
+    )
+    return int(row["organization"]) if row else None

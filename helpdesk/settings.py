@@ -1,0 +1,160 @@
+"""Settings read once from ``HELPDESK_*`` environment variables and validated.
+
+Nothing reads the environment at import time: call :func:`load_settings` at
+start-up and pass the result down. A missing or invalid value fails fast with
+a :class:`~helpdesk.errors.ConfigError` that names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+from helpdesk.errors import ConfigError
+
+Locale = Literal["vi", "en"]
+SUPPORTED_LOCALES: tuple[Locale, ...] = ("vi", "en")
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Validated settings of one helpdesk process."""
+
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    base_url: str
+    default_locale: Locale
+    timezone: str
+    data_dir: Path
+    max_attachment_bytes: int
+    worker_threads: int = 4
+
+    @property
+    def embedded(self) -> bool:
+        """True when running without Redis: in-process queue and pub/sub."""
+        return self.redis_url is None
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is a SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def attachment_dir(self) -> Path:
+        """Where attachment blobs are stored, content-addressed."""
+        return self.data_dir / "attachments"
+
+
+def _database_url(value: str) -> str:
+    scheme = urlsplit(value).scheme
+    if scheme == "sqlite":
+        if not value.startswith("sqlite:///") or len(value) <= len("sqlite:///"):
+            raise ConfigError(
+                "HELPDESK_DATABASE_URL: a SQLite URL needs a path, e.g. sqlite:///./data/helpdesk.db"
+            )
+        return value
+    if scheme in ("postgresql", "postgres"):
+        if not urlsplit(value).hostname and "host=" not in value:
+            raise ConfigError("HELPDESK_DATABASE_URL: a PostgreSQL URL needs a host")
+        return value
+    raise ConfigError(
+        f"HELPDESK_DATABASE_URL: unsupported scheme {scheme!r}; use sqlite:/// or postgresql://"
+    )
+
+
+def _redis_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError("HELPDESK_REDIS_URL: expected redis://host:port/db")
+    return value
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError("HELPDESK_BASE_URL: expected an absolute http(s) URL")
+    return value.rstrip("/")
+
+
+def _locale(value: str) -> Locale:
+    if value == "vi":
+        return "vi"
+    if value == "en":
+        return "en"
+    raise ConfigError(f"HELPDESK_DEFAULT_LOCALE: {value!r} is not one of vi, en")
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"HELPDESK_TIMEZONE: {value!r} is not an IANA time zone") from exc
+    return value
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {value!r} is not a whole number") from exc
+    if number <= 0:
+        raise ConfigError(f"{name}: must be greater than zero")
+    return number
+
+
+def _secret_key(value: str | None, *, embedded: bool, data_dir: Path) -> str:
+    """Use the given key; in embedded mode create and keep one if none is given.
+
+    A scale-out deployment runs several processes that must agree on the key,
+    so there it must be set explicitly.
+    """
+    if value:
+        if len(value) < 16:
+            raise ConfigError("HELPDESK_SECRET_KEY: use at least 16 characters")
+        return value
+    if not embedded:
+        raise ConfigError(
+            "HELPDESK_SECRET_KEY is required when HELPDESK_REDIS_URL is set (scale-out mode)"
+        )
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the settings from ``environ`` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("HELPDESK_DATA_DIR", "./data")).resolve()
+    redis_url = _redis_url(env.get("HELPDESK_REDIS_URL"))
+    return Settings(
+        database_url=_database_url(
+            env.get("HELPDESK_DATABASE_URL", f"sqlite:///{data_dir / 'helpdesk.db'}")
+        ),
+        redis_url=redis_url,
+        secret_key=_secret_key(
+            env.get("HELPDESK_SECRET_KEY"), embedded=redis_url is None, data_dir=data_dir
+        ),
+        base_url=_base_url(env.get("HELPDESK_BASE_URL", "http://127.0.0.1:8000")),
+        default_locale=_locale(env.get("HELPDESK_DEFAULT_LOCALE", "vi")),
+        timezone=_timezone(env.get("HELPDESK_TIMEZONE", "Asia/Ho_Chi_Minh")),
+        data_dir=data_dir,
+        max_attachment_bytes=_positive_int(
+            "HELPDESK_MAX_ATTACHMENT_BYTES", env.get("HELPDESK_MAX_ATTACHMENT_BYTES", "26214400")
+        ),
+        worker_threads=_positive_int(
+            "HELPDESK_WORKER_THREADS", env.get("HELPDESK_WORKER_THREADS", "4")
+        ),
+    )

@@ -1,0 +1,233 @@
+"""Piccolo tables of the helpdesk core.
+
+Every datetime is timezone-aware UTC (``Timestamptz``). Enumerated columns
+store the values of the ``StrEnum`` classes in :mod:`helpdesk.domain`.
+Indexes that span several columns are created by the migrations.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Organization(Table, tablename="organizations"):
+    """A customer company."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=200)
+    shared_visibility = Boolean(default=False)
+    notes = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class OrganizationDomain(Table, tablename="organization_domains"):
+    """An email domain whose senders belong to an organization."""
+
+    id = Serial(primary_key=True)
+    organization = ForeignKey(Organization, null=False)
+    domain = Varchar(length=255, unique=True)
+
+
+class Customer(Table, tablename="customers"):
+    """A contact person: the one who writes to us."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=200)
+    phone = Varchar(length=50, default="")
+    locale = Varchar(length=5, default="vi")
+    organization = ForeignKey(Organization, null=True, default=None)
+    merged_into = ForeignKey("self", null=True, default=None)
+    search_text = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class CustomerEmail(Table, tablename="customer_emails"):
+    """One of a customer's addresses, stored normalised (lower case)."""
+
+    id = Serial(primary_key=True)
+    customer = ForeignKey(Customer, null=False)
+    address = Varchar(length=320, unique=True)
+    is_primary = Boolean(default=False)
+
+
+class Agent(Table, tablename="agents"):
+    """A member of staff: agent, manager or admin."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=200)
+    email = Varchar(length=320, unique=True)
+    password_hash = Varchar(length=200, default="")
+    role = Varchar(length=16, default="agent")
+    languages = JSON(default=["vi"])
+    skills = JSON(default=[])
+    capacity = Integer(default=10)
+    active = Boolean(default=True)
+    availability = Varchar(length=16, default="offline")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApiToken(Table, tablename="api_tokens"):
+    """A bearer token of an agent; only its SHA-256 is stored."""
+
+    id = Serial(primary_key=True)
+    agent = ForeignKey(Agent, null=False)
+    name = Varchar(length=100, default="")
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked = Boolean(default=False)
+
+
+class Team(Table, tablename="teams"):
+    """A group of agents with its own queue."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=100, unique=True)
+    description = Text(default="")
+    is_default = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class TeamMember(Table, tablename="team_members"):
+    """Membership of an agent in a team (unique pair, see migrations)."""
+
+    id = Serial(primary_key=True)
+    team = ForeignKey(Team, null=False)
+    agent = ForeignKey(Agent, null=False)
+
+
+class Case(Table, tablename="cases"):
+    """A customer's request. Its number is its id, shown as ``HD-000123``."""
+
+    id = Serial(primary_key=True)
+    subject = Varchar(length=500)
+    status = Varchar(length=16, default="new")
+    priority = Varchar(length=16, default="normal")
+    channel = Varchar(length=16, default="api")
+    customer = ForeignKey(Customer, null=False)
+    organization = ForeignKey(Organization, null=True, default=None)
+    team = ForeignKey(Team, null=True, default=None)
+    assignee = ForeignKey(Agent, null=True, default=None)
+    tags = JSON(default=[])
+    language = Varchar(length=5, default="")
+    version = Integer(default=1)
+    merged_into = ForeignKey("self", null=True, default=None)
+    search_text = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    first_response_at = Timestamptz(null=True, default=None)
+    solved_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+
+
+class CaseTag(Table, tablename="case_tags"):
+    """One tag of one case, for filtering (the case row keeps the list too)."""
+
+    id = Serial(primary_key=True)
+    case = ForeignKey(Case, null=False)
+    tag = Varchar(length=64)
+
+
+class Message(Table, tablename="messages"):
+    """A message in a case: from the customer, a public reply, or an internal note."""
+
+    id = Serial(primary_key=True)
+    case = ForeignKey(Case, null=False)
+    kind = Varchar(length=16)
+    author_agent = ForeignKey(Agent, null=True, default=None)
+    author_customer = ForeignKey(Customer, null=True, default=None)
+    channel = Varchar(length=16, default="api")
+    body_text = Text(default="")
+    body_html = Text(default="")
+    external_id = Varchar(length=998, null=True, default=None, unique=True)
+    meta = JSON(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Attachment(Table, tablename="attachments"):
+    """A file of a message; its bytes live on disk under their SHA-256."""
+
+    id = Serial(primary_key=True)
+    message = ForeignKey(Message, null=False)
+    sha256 = Varchar(length=64)
+    filename = Varchar(length=255)
+    content_type = Varchar(length=255, default="application/octet-stream")
+    size = Integer()
+    inline = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class EventStream(Table, tablename="event_streams"):
+    """The last sequence number handed out in each event stream."""
+
+    id = Serial(primary_key=True)
+    stream = Varchar(length=100, unique=True)
+    last_seq = Integer(default=0)
+
+
+class OutboxEvent(Table, tablename="outbox_events"):
+    """An event, stored in the same transaction as the change it describes."""
+
+    id = Serial(primary_key=True)
+    stream = Varchar(length=100)
+    seq = Integer()
+    type = Varchar(length=64)
+    payload = JSON(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AuditEntry(Table, tablename="audit_log"):
+    """Who changed what, when. Never updated, never deleted."""
+
+    id = Serial(primary_key=True)
+    actor_kind = Varchar(length=16)
+    actor_id = Integer(null=True, default=None)
+    case = ForeignKey(Case, null=True, default=None)
+    entity = Varchar(length=32)
+    entity_id = Integer(null=True, default=None)
+    action = Varchar(length=64)
+    changes = JSON(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class SchemaMigration(Table, tablename="schema_migrations"):
+    """Which migrations have been applied to this database."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=200, unique=True)
+    applied_at = Timestamptz(default=TimestamptzNow())
+
+
+CORE_TABLES: tuple[type[Table], ...] = (
+    Organization,
+    OrganizationDomain,
+    Customer,
+    CustomerEmail,
+    Agent,
+    ApiToken,
+    Team,
+    TeamMember,
+    Case,
+    CaseTag,
+    Message,
+    Attachment,
+    EventStream,
+    OutboxEvent,
+    AuditEntry,
+    SchemaMigration,
+)
+
+
+def all_tables() -> tuple[type[Table], ...]:
+    """Every table the helpdesk uses, in creation order."""
+    return CORE_TABLES

@@ -1,0 +1,133 @@
+"""Shared fixtures: the database under test (SQLite and PostgreSQL), blobs, events.
+
+Every test that asks for ``db`` runs once per engine named by ``--db``
+(default: both). PostgreSQL comes from ``HELPDESK_TEST_POSTGRES_URL``; the
+suite creates a private database there and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from helpdesk import events
+from helpdesk.db import bind_engine, close_pool, create_engine, start_pool
+from helpdesk.migrations import migrate
+from helpdesk.pubsub import MemoryPubSub, StreamFrame
+from helpdesk.storage import BlobStore, configure_blob_store
+from helpdesk.tables import all_tables
+
+POSTGRES_URL = os.environ.get(
+    "HELPDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", default="sqlite,postgres", help="engines to run database tests on")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_kind" in metafunc.fixturenames:
+        kinds = [k for k in metafunc.config.getoption("--db").split(",") if k]
+        if metafunc.definition.get_closest_marker("postgres_only"):
+            kinds = [k for k in kinds if k == "postgres"]
+        metafunc.parametrize("db_kind", kinds, scope="session")
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    name = f"helpdesk_test_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not usable: {exc}")
+    url = _with_database(POSTGRES_URL, name)
+    engine = create_engine(url)
+    bind_engine(engine)
+    asyncio.run(migrate(engine))
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def database_url(db_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated database of the engine under test."""
+    if db_kind == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return f"sqlite:///{tmp_path / 'helpdesk.db'}"
+
+
+class EventLog:
+    """Frames published after commit, in order, for assertions."""
+
+    def __init__(self) -> None:
+        self.frames: list[StreamFrame] = []
+        self.events: list[events.Event] = []
+
+    def types(self, stream: str | None = None) -> list[str]:
+        return [f.type for f in self.frames if stream is None or f.stream == stream]
+
+
+@pytest.fixture
+async def db(database_url: str, db_kind: str, tmp_path: Path) -> AsyncIterator[EventLog]:
+    """A bound, empty database with blobs in a temp dir; yields the published events."""
+    engine = create_engine(database_url)
+    bind_engine(engine)
+    if db_kind == "postgres":
+        names = ", ".join(
+            f'"{t._meta.tablename}"'
+            for t in all_tables()
+            if t._meta.tablename != "schema_migrations"
+        )
+        await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        await start_pool(engine, size=4)
+    else:
+        await migrate(engine)
+    configure_blob_store(BlobStore(tmp_path / "blobs", max_bytes=1_000_000))
+    log = EventLog()
+    pubsub = MemoryPubSub()
+
+    class Recorder(MemoryPubSub):
+        async def publish(self, frame: StreamFrame) -> None:
+            log.frames.append(frame)
+            await pubsub.publish(frame)
+
+    async def listener(event: events.Event) -> None:
+        log.events.append(event)
+
+    events.configure(Recorder(), [listener])
+    try:
+        yield log
+    finally:
+        events.configure(None)
+        await close_pool(engine)
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.fspath) or "tests/e2e" in str(item.fspath):
+            item.add_marker(pytest.mark.timeout(120))
