@@ -128,6 +128,7 @@ class Case(Table, tablename="cases"):
     first_response_at = Timestamptz(null=True, default=None)
     solved_at = Timestamptz(null=True, default=None)
     closed_at = Timestamptz(null=True, default=None)
+    routed_at = Timestamptz(null=True, default=None)
 
 
 class CaseTag(Table, tablename="case_tags"):

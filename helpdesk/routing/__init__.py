@@ -1,0 +1,1 @@
+"""Routing: which team and agent a case goes to."""
