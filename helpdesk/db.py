@@ -44,11 +44,11 @@ class _ImmediateSQLiteTransaction(SQLiteTransaction):
 
     async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:
-            return self._parent  # type: ignore[no-any-return]
-        self.connection = await self.get_connection()
+            return self._parent
+        self.connection = await self.engine.get_connection()
         try:
             await self.connection.execute("PRAGMA synchronous = NORMAL")
-            await self.begin()
+            await self.connection.execute("BEGIN IMMEDIATE")
         except BaseException:
             await self.connection.close()
             raise
@@ -56,7 +56,7 @@ class _ImmediateSQLiteTransaction(SQLiteTransaction):
         return self
 
 
-class HelpdeskSQLiteEngine(SQLiteEngine):  # type: ignore[misc]
+class HelpdeskSQLiteEngine(SQLiteEngine):
     """SQLite with immediate write transactions and a generous busy timeout."""
 
     def write_transaction(self) -> SQLiteTransaction:
@@ -64,7 +64,7 @@ class HelpdeskSQLiteEngine(SQLiteEngine):  # type: ignore[misc]
         return _ImmediateSQLiteTransaction(engine=self, transaction_type=TransactionType.immediate)
 
 
-class LoopLocalPostgresEngine(PostgresEngine):  # type: ignore[misc]
+class LoopLocalPostgresEngine(PostgresEngine):
     """A PostgreSQL engine with one asyncpg pool per event loop.
 
     ``pool`` reads and writes the pool of the running loop; a loop without a
@@ -75,7 +75,7 @@ class LoopLocalPostgresEngine(PostgresEngine):  # type: ignore[misc]
         self._pools: dict[asyncio.AbstractEventLoop, Any] = {}
         super().__init__(*args, **kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def pool(self) -> Any:
         try:
             loop = asyncio.get_running_loop()
@@ -99,7 +99,7 @@ class LoopLocalPostgresEngine(PostgresEngine):  # type: ignore[misc]
         return self.transaction()
 
 
-def create_engine(database_url: str) -> Engine:
+def create_engine(database_url: str) -> Engine[Any]:
     """Build the Piccolo engine for a ``sqlite:///`` or ``postgresql://`` URL."""
     parts = urlsplit(database_url)
     if parts.scheme == "sqlite":
@@ -116,24 +116,25 @@ def _enable_wal(path: str) -> None:
     connection.close()
 
 
-def is_postgres(engine: Engine) -> bool:
+def is_postgres(engine: Engine[Any]) -> bool:
     """True when ``engine`` talks to PostgreSQL."""
     return bool(engine.engine_type == "postgres")
 
 
-async def start_pool(engine: Engine, *, size: int = 8) -> None:
+async def start_pool(engine: Engine[Any], *, size: int = 8) -> None:
     """Open a connection pool for the running loop (PostgreSQL only)."""
     if is_postgres(engine):
-        await engine.start_connection_pool(min_size=1, max_size=size)
+        pool_options: dict[str, Any] = {"min_size": 1, "max_size": size}
+        await engine.start_connection_pool(**pool_options)
 
 
-async def close_pool(engine: Engine) -> None:
+async def close_pool(engine: Engine[Any]) -> None:
     """Close the running loop's pool, if any."""
     if is_postgres(engine):
         await engine.close_connection_pool()
 
 
-def bind_engine(engine: Engine) -> None:
+def bind_engine(engine: Engine[Any]) -> None:
     """Point every table of the helpdesk at ``engine``."""
     from helpdesk.tables import all_tables
 
@@ -141,11 +142,11 @@ def bind_engine(engine: Engine) -> None:
         table._meta.db = engine
 
 
-def current_engine() -> Engine:
+def current_engine() -> Engine[Any]:
     """The engine the tables are bound to."""
     from helpdesk.tables import Case
 
-    engine: Engine = Case._meta.db
+    engine: Engine[Any] = Case._meta.db
     return engine
 
 
@@ -163,7 +164,8 @@ async def transaction() -> AsyncIterator[None]:
     hooks: list[AfterCommit] = []
     token = _after_commit.set(hooks)
     try:
-        async with current_engine().write_transaction():
+        engine: Any = current_engine()  # HelpdeskSQLiteEngine or LoopLocalPostgresEngine
+        async with engine.write_transaction():
             yield
     finally:
         _after_commit.reset(token)

@@ -125,7 +125,8 @@ def encode_event(event: Event) -> dict[str, Any]:
 
 def decode_event(payload: dict[str, Any]) -> Event:
     """The event from its stored form."""
-    return _decoder.decode(_encoder.encode(payload))
+    event: Event = _decoder.decode(_encoder.encode(payload))
+    return event
 
 
 async def _next_seq(stream: str) -> int:

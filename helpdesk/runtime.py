@@ -11,6 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import dramatiq
 from piccolo.engine.base import Engine
@@ -31,7 +32,7 @@ class Runtime:
     """The long-lived objects of one process."""
 
     settings: Settings
-    engine: Engine
+    engine: Engine[Any]
     pubsub: PubSub
     broker: dramatiq.Broker
     worker: dramatiq.Worker | None = field(default=None)

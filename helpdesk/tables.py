@@ -47,7 +47,7 @@ class Customer(Table, tablename="customers"):
     phone = Varchar(length=50, default="")
     locale = Varchar(length=5, default="vi")
     organization = ForeignKey(Organization, null=True, default=None)
-    merged_into = ForeignKey("self", null=True, default=None)
+    merged_into: ForeignKey[Customer] = ForeignKey("self", null=True, default=None)
     search_text = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -121,7 +121,7 @@ class Case(Table, tablename="cases"):
     tags = JSON(default=[])
     language = Varchar(length=5, default="")
     version = Integer(default=1)
-    merged_into = ForeignKey("self", null=True, default=None)
+    merged_into: ForeignKey[Case] = ForeignKey("self", null=True, default=None)
     search_text = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

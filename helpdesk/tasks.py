@@ -36,11 +36,11 @@ ACTOR_OPTIONS: dict[str, Any] = {
 ACTOR_MODULES = ("helpdesk.routing.actors",)
 
 
-class DatabasePool(Middleware):  # type: ignore[misc]
+class DatabasePool(Middleware):
     """Give Dramatiq's event-loop thread its own database pool (asyncpg pools
     belong to the loop that made them)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine[Any]) -> None:
         self.engine = engine
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
@@ -54,7 +54,7 @@ class DatabasePool(Middleware):  # type: ignore[misc]
             thread.run_coroutine(close_pool(self.engine))
 
 
-def setup_broker(redis_url: str | None, engine: Engine) -> dramatiq.Broker:
+def setup_broker(redis_url: str | None, engine: Engine[Any]) -> dramatiq.Broker:
     """Create the broker for the mode, make it global, and import the actors."""
     broker: dramatiq.Broker = RedisBroker(url=redis_url) if redis_url else StubBroker()
     broker.add_middleware(AsyncIO())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from types import ModuleType
+from typing import Any
 
 from piccolo.columns import Column
 from piccolo.engine.base import Engine
@@ -32,7 +33,7 @@ def _migration_modules() -> list[ModuleType]:
     return [importlib.import_module(f"{__name__}.{name}") for name in names]
 
 
-async def migrate(engine: Engine) -> list[str]:
+async def migrate(engine: Engine[Any]) -> list[str]:
     """Apply every pending migration; return the names applied now."""
     await SchemaMigration.create_table(if_not_exists=True)
     done = {row["name"] for row in await SchemaMigration.select(SchemaMigration.name)}
@@ -48,7 +49,7 @@ async def migrate(engine: Engine) -> list[str]:
 
 
 async def create_index(
-    engine: Engine, table: type[Table], columns: list[str], *, unique: bool = False
+    engine: Engine[Any], table: type[Table], columns: list[str], *, unique: bool = False
 ) -> None:
     """Create an index on ``columns`` of ``table`` if it does not exist yet."""
     tablename = table._meta.tablename
@@ -59,7 +60,7 @@ async def create_index(
 
 
 async def add_column_if_missing(
-    engine: Engine, table: type[Table], name: str, column: Column
+    engine: Engine[Any], table: type[Table], name: str, column: Column
 ) -> None:
     """Add ``column`` to ``table`` unless an earlier migration already created it."""
     tablename = table._meta.tablename

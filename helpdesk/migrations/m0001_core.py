@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from piccolo.engine.base import Engine
 
 from helpdesk.migrations import create_index
@@ -19,7 +21,7 @@ from helpdesk.tables import (
 )
 
 
-async def apply(engine: Engine) -> None:
+async def apply(engine: Engine[Any]) -> None:
     """Create the core tables and the indexes the list queries rely on."""
     for table in CORE_TABLES:
         await table.create_table(if_not_exists=True)

@@ -11,7 +11,7 @@ from helpdesk.routing.assign import route_case
 from helpdesk.tasks import ACTOR_OPTIONS
 
 
-@dramatiq.actor(queue_name="routing", **ACTOR_OPTIONS)  # type: ignore[misc]
+@dramatiq.actor(queue_name="routing", **ACTOR_OPTIONS)
 async def route_new_case(case_id: int) -> None:
     """Route a newly opened case (safe to run more than once)."""
     await route_case(case_id)
