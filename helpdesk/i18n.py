@@ -1,0 +1,101 @@
+"""Translations (Babel gettext catalogues) and the choice of language per request.
+
+Source strings are English; ``helpdesk/locale/<lang>/LC_MESSAGES/messages.po``
+holds each language. Catalogues are compiled in memory when first used, so
+no compiled ``.mo`` file is ever out of date.
+
+Templates and code get a translator bound to one locale::
+
+    _ = translator("vi")
+    _("Case number: %(ref)s", ref="HD-000001")
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+from helpdesk.settings import SUPPORTED_LOCALES
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DEFAULT_LOCALE = "vi"
+
+Translator = Callable[..., str]
+
+
+@functools.cache
+def translations(locale: str) -> Translations:
+    """The compiled catalogue of ``locale`` (English source strings when none)."""
+    po_path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if not po_path.exists():
+        return Translations()
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def translator(locale: str) -> Translator:
+    """A ``_`` function for ``locale``: ``_("text %(x)s", x=1)`` formats after translating."""
+    catalog = translations(locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE)
+
+    def translate(message: str, **values: Any) -> str:
+        text: str = catalog.ugettext(message)
+        return text % values if values else text
+
+    return translate
+
+
+def negotiate(
+    accept_language: str | None, preferred: str | None = None, default: str = DEFAULT_LOCALE
+) -> str:
+    """The locale to use: an explicit choice (cookie, ``?lang=``), else the
+    best match of the Accept-Language header, else ``default``."""
+    if preferred in SUPPORTED_LOCALES:
+        return preferred
+    if accept_language:
+        ranked: list[tuple[float, str]] = []
+        for part in accept_language.split(","):
+            tag, _, params = part.strip().partition(";")
+            quality = 1.0
+            if params.strip().startswith("q="):
+                try:
+                    quality = float(params.strip()[2:])
+                except ValueError:
+                    quality = 0.0
+            language = tag.split("-")[0].lower()
+            if language in SUPPORTED_LOCALES:
+                ranked.append((quality, language))
+        if ranked:
+            return max(ranked, key=lambda item: item[0])[1]
+    return default
+
+
+def format_when(value: datetime, locale: str, timezone: str) -> str:
+    """A date and time for people: in their locale and time zone."""
+    return format_datetime(
+        value, format="medium", tzinfo=_zone(timezone), locale=Locale.parse(locale)
+    )
+
+
+def format_number(value: float, locale: str) -> str:
+    """A number with the locale's separators (``1.234,5`` in Vietnamese)."""
+    return format_decimal(value, locale=Locale.parse(locale))
+
+
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)

@@ -1,0 +1,1 @@
+"""The customer-facing side: self-service portal pages and the public web form."""

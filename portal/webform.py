@@ -1,0 +1,74 @@
+"""The public web form page: open a request without an account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.response import Template
+
+from helpdesk.channels.webform import parse_form, submit_web_form
+from helpdesk.errors import HelpdeskError
+from helpdesk.i18n import translator
+from helpdesk.schemas import AttachmentIn
+from portal._pages import client_ip, page, request_locale
+
+FIELDS = ("name", "email", "subject", "message")
+
+
+@get("/support/request", include_in_schema=False)
+async def show_form(request: Request[Any, Any, Any]) -> Template:
+    """The empty form."""
+    return page(request, "portal/webform.html", form=dict.fromkeys(FIELDS, ""), error=None)
+
+
+async def _attachments(uploads: list[Any]) -> list[AttachmentIn]:
+    files: list[AttachmentIn] = []
+    for upload in uploads:
+        if isinstance(upload, UploadFile) and upload.filename:
+            content = await upload.read()
+            files.append(
+                AttachmentIn(
+                    filename=upload.filename[-255:],
+                    content=content,
+                    content_type=upload.content_type or "application/octet-stream",
+                )
+            )
+    return files
+
+
+@post("/support/request", include_in_schema=False, status_code=200)
+async def submit_form(request: Request[Any, Any, Any]) -> Template:
+    """Open a case from the submitted form; show the case number, or the form
+    again with the error and everything the person typed."""
+    form = await request.form()
+    values = {name: str(form.get(name) or "") for name in FIELDS}
+    locale = request_locale(request)
+    try:
+        data = parse_form(
+            {**values, "website": str(form.get("website") or ""), "locale": locale},
+            await _attachments(form.getall("attachments", [])),
+        )
+        receipt = await submit_web_form(data, client_ip=client_ip(request))
+    except HelpdeskError as exc:
+        message = translator(locale)(_ERRORS.get(exc.code, "Your request could not be sent."))
+        return page(
+            request, "portal/webform.html", status_code=exc.status, form=values, error=message
+        )
+    return page(request, "portal/webform_done.html", reference=receipt.reference)
+
+
+def _(message: str) -> str:
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+_ERRORS = {
+    "validation_error": _("Please fill in every field with a valid value."),
+    "rate_limited": _("Too many requests were sent. Please try again later."),
+    "spam_suspected": _("Your request could not be sent."),
+    "attachment_too_large": _("An attachment is too large."),
+}
+
+webform_router = Router(path="/", route_handlers=[show_form, submit_form])
