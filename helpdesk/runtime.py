@@ -12,13 +12,18 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import dramatiq
 from piccolo.engine.base import Engine
 
 from helpdesk import events
+from helpdesk.channels.email import outbound
+from helpdesk.channels.email.outbound import pending_outbound_ids
+from helpdesk.channels.email.supervisor import MailSupervisor
 from helpdesk.db import bind_engine, close_pool, create_engine, start_pool
 from helpdesk.pubsub import PubSub, create_pubsub
+from helpdesk.ratelimit import configure_rate_limiter, create_rate_limiter
 from helpdesk.routing.assign import unrouted_cases
 from helpdesk.settings import Settings
 from helpdesk.storage import BlobStore, configure_blob_store
@@ -36,16 +41,24 @@ class Runtime:
     pubsub: PubSub
     broker: dramatiq.Broker
     worker: dramatiq.Worker | None = field(default=None)
+    mail: MailSupervisor | None = field(default=None)
 
-    async def start(self, *, run_worker: bool) -> None:
-        """Open the database pool of the running loop; start in-process workers if asked."""
+    async def start(self, *, run_worker: bool, run_mail: bool = False) -> None:
+        """Open the database pool of the running loop; start in-process workers
+        and the mail ingester if asked."""
         await start_pool(self.engine)
         if run_worker and self.worker is None:
             self.worker = start_worker(self.broker, self.settings.worker_threads)
-            await _sweep_unrouted()
+            await rearm_lost_work()
+        if run_mail and self.mail is None:
+            self.mail = MailSupervisor()
+            self.mail.start()
 
     async def stop(self) -> None:
-        """Stop workers and close connections (idempotent)."""
+        """Stop the ingester and workers, and close connections (idempotent)."""
+        if self.mail is not None:
+            await self.mail.stop()
+            self.mail = None
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
@@ -53,13 +66,17 @@ class Runtime:
         await close_pool(self.engine)
 
 
-async def _sweep_unrouted() -> None:
-    """Re-enqueue routing of cases whose message was lost (e.g. in-memory
-    queue of a stopped process)."""
+async def rearm_lost_work() -> None:
+    """Re-enqueue work whose queue message may have been lost (the in-memory
+    queue of a stopped process, a crash): unrouted cases and unsent mail.
+    Every actor is idempotent, so re-enqueueing what is still queued is harmless."""
+    from helpdesk.channels.email.actors import send_mail
     from helpdesk.routing.actors import route_new_case
 
     for case_id in await unrouted_cases(timedelta(seconds=0)):
         await asyncio.to_thread(route_new_case.send, case_id)
+    for outbound_id in await pending_outbound_ids():
+        await asyncio.to_thread(send_mail.send, outbound_id)
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -69,8 +86,11 @@ def build_runtime(settings: Settings) -> Runtime:
     bind_engine(engine)
     configure_blob_store(BlobStore(settings.attachment_dir, settings.max_attachment_bytes))
     pubsub = create_pubsub(settings.redis_url)
+    configure_rate_limiter(create_rate_limiter(settings.redis_url))
     broker = setup_broker(settings.redis_url, engine)
+    from helpdesk.channels.email.actors import enqueue_on_reply
     from helpdesk.routing.actors import enqueue_on_open
 
-    events.configure(pubsub, [enqueue_on_open])
+    outbound.configure(settings.secret_key, urlsplit(settings.base_url).hostname or "localhost")
+    events.configure(pubsub, [enqueue_on_open, enqueue_on_reply])
     return Runtime(settings=settings, engine=engine, pubsub=pubsub, broker=broker)
