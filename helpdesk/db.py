@@ -28,7 +28,8 @@ from urllib.parse import unquote, urlsplit
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
+
+from helpdesk._sqlite_engine import HelpdeskSQLiteEngine
 
 logger = logging.getLogger(__name__)
 
@@ -37,31 +38,6 @@ AfterCommit = Callable[[], Awaitable[None]]
 _after_commit: contextvars.ContextVar[list[AfterCommit] | None] = contextvars.ContextVar(
     "helpdesk_after_commit", default=None
 )
-
-
-class _ImmediateSQLiteTransaction(SQLiteTransaction):
-    """A write transaction that closes its connection when ``BEGIN`` fails."""
-
-    async def __aenter__(self) -> SQLiteTransaction:
-        if self._parent is not None:
-            return self._parent
-        self.connection = await self.engine.get_connection()
-        try:
-            await self.connection.execute("PRAGMA synchronous = NORMAL")
-            await self.connection.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            await self.connection.close()
-            raise
-        self.context = self.engine.current_transaction.set(self)
-        return self
-
-
-class HelpdeskSQLiteEngine(SQLiteEngine):
-    """SQLite with immediate write transactions and a generous busy timeout."""
-
-    def write_transaction(self) -> SQLiteTransaction:
-        """A ``BEGIN IMMEDIATE`` transaction (joins the current one if any)."""
-        return _ImmediateSQLiteTransaction(engine=self, transaction_type=TransactionType.immediate)
 
 
 class LoopLocalPostgresEngine(PostgresEngine):
@@ -129,9 +105,11 @@ async def start_pool(engine: Engine[Any], *, size: int = 8) -> None:
 
 
 async def close_pool(engine: Engine[Any]) -> None:
-    """Close the running loop's pool, if any."""
+    """Close the running loop's pool or connections, if any."""
     if is_postgres(engine):
         await engine.close_connection_pool()
+    elif isinstance(engine, HelpdeskSQLiteEngine):
+        await engine.close_loop_connections()
 
 
 def bind_engine(engine: Engine[Any]) -> None:
@@ -150,26 +128,44 @@ def current_engine() -> Engine[Any]:
     return engine
 
 
+class _Hooks:
+    """What runs at the end of the current transaction: before and after commit."""
+
+    def __init__(self) -> None:
+        self.before: list[AfterCommit] = []
+        self.after: list[AfterCommit] = []
+        self.state: dict[str, Any] = {}
+
+
+_hooks: contextvars.ContextVar[_Hooks | None] = contextvars.ContextVar(
+    "helpdesk_transaction_hooks", default=None
+)
+
+
 @asynccontextmanager
 async def transaction() -> AsyncIterator[None]:
-    """Run a write transaction; after it commits, run the :func:`on_commit` hooks.
+    """Run a write transaction; run :func:`before_commit` hooks at its end
+    (inside it) and :func:`on_commit` hooks after it committed.
 
     Nested use joins the outer transaction, and the hooks wait for the outer
-    commit. A rolled-back transaction runs no hook. Hooks run in order; one
-    that fails does not stop the others (the outbox keeps the event either way).
+    one. A rolled-back transaction runs no after-commit hook. After-commit
+    hooks run in order; one that fails does not stop the others (the outbox
+    keeps the event either way).
     """
-    if _after_commit.get() is not None:
+    if _hooks.get() is not None:
         yield
         return
-    hooks: list[AfterCommit] = []
-    token = _after_commit.set(hooks)
+    hooks = _Hooks()
+    token = _hooks.set(hooks)
     try:
         engine: Any = current_engine()  # HelpdeskSQLiteEngine or LoopLocalPostgresEngine
         async with engine.write_transaction():
             yield
+            while hooks.before:
+                await hooks.before.pop(0)()
     finally:
-        _after_commit.reset(token)
-    for hook in hooks:
+        _hooks.reset(token)
+    for hook in hooks.after:
         try:
             await hook()
         except Exception:  # one failing hook must not hide the others
@@ -182,7 +178,28 @@ def on_commit(hook: AfterCommit) -> None:
     Raises :class:`RuntimeError` outside :func:`transaction`: code that would
     publish without a transaction is a bug.
     """
-    hooks = _after_commit.get()
+    hooks = _hooks.get()
     if hooks is None:
         raise RuntimeError("on_commit() called outside helpdesk.db.transaction()")
-    hooks.append(hook)
+    hooks.after.append(hook)
+
+
+def before_commit(hook: AfterCommit) -> None:
+    """Schedule ``hook`` to run at the end of the current transaction, inside it.
+
+    Used to write what a transaction collected (e.g. its events) in one go,
+    holding shared counters for as short a time as possible.
+    """
+    hooks = _hooks.get()
+    if hooks is None:
+        raise RuntimeError("before_commit() called outside helpdesk.db.transaction()")
+    hooks.before.append(hook)
+
+
+def transaction_state() -> dict[str, Any]:
+    """A scratch dict that lives as long as the current transaction (e.g. the
+    events it emitted). Raises :class:`RuntimeError` outside :func:`transaction`."""
+    hooks = _hooks.get()
+    if hooks is None:
+        raise RuntimeError("transaction_state() called outside helpdesk.db.transaction()")
+    return hooks.state

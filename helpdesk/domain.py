@@ -83,6 +83,10 @@ def case_reference(case_id: int) -> str:
 
 
 def parse_case_reference(text: str) -> int | None:
-    """The case id in ``HD-000123`` (or ``123``), or None if it is not one."""
+    """The case id in ``HD-000123`` (or ``123``), or None if it is not one.
+
+    Only ASCII digits count: ``"²"`` or ``"٣"`` are digits to Python but not
+    case numbers.
+    """
     value = text.strip().upper().removeprefix("#").removeprefix("HD-")
-    return int(value) if value.isdigit() and len(value) <= 12 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None

@@ -15,12 +15,13 @@ something new exists, and a subscriber that missed frames reads them back with
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import msgspec
 
-from helpdesk.db import on_commit
+from helpdesk.db import before_commit, on_commit, transaction_state
 from helpdesk.pubsub import PubSub, StreamFrame
 from helpdesk.tables import EventStream, OutboxEvent
 
@@ -129,46 +130,81 @@ def decode_event(payload: dict[str, Any]) -> Event:
     return event
 
 
-async def _next_seq(stream: str) -> int:
-    rows = await EventStream.raw(
-        "INSERT INTO event_streams (stream, last_seq) VALUES ({}, 1) "
-        "ON CONFLICT (stream) DO UPDATE SET last_seq = event_streams.last_seq + 1 "
-        "RETURNING last_seq",
-        stream,
-    )
-    return int(rows[0]["last_seq"])
+class _Emitted(msgspec.Struct):
+    event: Event
+    payload: dict[str, Any]
+    streams: list[str]
+    frames: list[StreamFrame] = msgspec.field(default_factory=list)
 
 
-async def emit(event: Event, streams: Sequence[str]) -> list[StreamFrame]:
-    """Store ``event`` in the outbox of each of ``streams``; publish after commit.
+async def emit(event: Event, streams: Sequence[str]) -> None:
+    """Record ``event`` for each of ``streams``; it is written to the outbox at
+    the end of the current transaction and published after it commits.
 
-    Must be called inside :func:`helpdesk.db.transaction`. Returns the frames
-    as they will be published.
+    Must be called inside :func:`helpdesk.db.transaction` (else
+    :class:`RuntimeError`, and nothing is written).
+
+    All events of a transaction are numbered and stored together, just before
+    commit: one upsert of the stream counters (taken in stream-name order, so
+    two transactions cannot deadlock on them, and held only through the
+    commit) and one insert of the outbox rows. The numbers of a stream are
+    therefore gapless and in commit order.
     """
-    payload = encode_event(event)
-    frames: list[StreamFrame] = []
-    for stream in dict.fromkeys(streams):
-        seq = await _next_seq(stream)
-        frames.append(StreamFrame(stream=stream, seq=seq, type=payload["type"], payload=payload))
-    await OutboxEvent.insert(
-        *(OutboxEvent(stream=f.stream, seq=f.seq, type=f.type, payload=f.payload) for f in frames)
+    state = transaction_state()
+    batch: list[_Emitted] | None = state.get("events")
+    if batch is None:
+        batch = state["events"] = []
+        before_commit(lambda: _store(batch))
+        on_commit(lambda: _deliver(batch))
+    batch.append(_Emitted(event=event, payload=encode_event(event), streams=sorted(set(streams))))
+
+
+async def _store(batch: list[_Emitted]) -> None:
+    counts = Counter(stream for item in batch for stream in item.streams)
+    if not counts:
+        return
+    names = sorted(counts)
+    placeholders = ", ".join("({}, {})" for _ in names)
+    rows = await EventStream.raw(
+        f"INSERT INTO event_streams (stream, last_seq) VALUES {placeholders} "  # noqa: S608 - placeholders only
+        "ON CONFLICT (stream) DO UPDATE SET last_seq = event_streams.last_seq + excluded.last_seq "
+        "RETURNING stream, last_seq",
+        *(value for name in names for value in (name, counts[name])),
     )
-    on_commit(lambda: _deliver(event, frames))
-    return frames
+    next_seq = {row["stream"]: int(row["last_seq"]) - counts[row["stream"]] + 1 for row in rows}
+    for item in batch:
+        for stream in item.streams:
+            item.frames.append(
+                StreamFrame(
+                    stream=stream,
+                    seq=next_seq[stream],
+                    type=item.payload["type"],
+                    payload=item.payload,
+                )
+            )
+            next_seq[stream] += 1
+    await OutboxEvent.insert(
+        *(
+            OutboxEvent(stream=f.stream, seq=f.seq, type=f.type, payload=f.payload)
+            for item in batch
+            for f in item.frames
+        )
+    )
 
 
-async def _deliver(event: Event, frames: list[StreamFrame]) -> None:
-    if _Bus.pubsub is not None:
-        for frame in frames:
+async def _deliver(batch: list[_Emitted]) -> None:
+    for item in batch:
+        if _Bus.pubsub is not None:
+            for frame in item.frames:
+                try:
+                    await _Bus.pubsub.publish(frame)
+                except Exception:  # the outbox keeps it; subscribers catch up from there
+                    logger.exception("publishing %s:%s failed", frame.stream, frame.seq)
+        for listener in _Bus.listeners:
             try:
-                await _Bus.pubsub.publish(frame)
-            except Exception:  # the outbox keeps it; subscribers catch up from there
-                logger.exception("publishing %s:%s failed", frame.stream, frame.seq)
-    for listener in _Bus.listeners:
-        try:
-            await listener(event)
-        except Exception:
-            logger.exception("event listener %r failed", listener)
+                await listener(item.event)
+            except Exception:
+                logger.exception("event listener %r failed", listener)
 
 
 async def events_since(stream: str, after_seq: int, limit: int = 500) -> list[StreamFrame]:

@@ -122,24 +122,40 @@ class _RedisSubscription:
 
 
 class RedisPubSub:
-    """Redis pub/sub for the scale-out mode: every web process sees every frame."""
+    """Redis pub/sub for the scale-out mode: every web process sees every frame.
+
+    redis-py's asyncio connections belong to the loop that opened them, and a
+    process may publish from two loops (the web server's and Dramatiq's), so
+    each loop gets its own client.
+    """
 
     def __init__(self, url: str) -> None:
-        self._redis = aioredis.from_url(url)
+        self._url = url
+        self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+
+    def _client(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = aioredis.from_url(self._url)
+            self._clients[loop] = client
+        return client
 
     async def publish(self, frame: StreamFrame) -> None:
         """Publish ``frame`` on the stream's Redis channel."""
-        await self._redis.publish(CHANNEL_PREFIX + frame.stream, _encoder.encode(frame))
+        await self._client().publish(CHANNEL_PREFIX + frame.stream, _encoder.encode(frame))
 
     async def subscribe(self, streams: Iterable[str]) -> Subscription:
         """Subscribe to ``streams``; returns once Redis confirmed the subscription."""
-        pubsub = self._redis.pubsub()
+        pubsub = self._client().pubsub()
         await pubsub.subscribe(*(CHANNEL_PREFIX + name for name in streams))
         return _RedisSubscription(pubsub)
 
     async def close(self) -> None:
-        """Close the connection pool."""
-        await self._redis.aclose()
+        """Close the client of the running loop; those of other loops die with them."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
 
 def create_pubsub(redis_url: str | None) -> PubSub:

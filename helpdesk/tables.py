@@ -59,6 +59,7 @@ class CustomerEmail(Table, tablename="customer_emails"):
     customer = ForeignKey(Customer, null=False)
     address = Varchar(length=320, unique=True)
     is_primary = Boolean(default=False)
+    bounced_at = Timestamptz(null=True, default=None)
 
 
 class Agent(Table, tablename="agents"):
@@ -231,4 +232,6 @@ CORE_TABLES: tuple[type[Table], ...] = (
 
 def all_tables() -> tuple[type[Table], ...]:
     """Every table the helpdesk uses, in creation order."""
-    return CORE_TABLES
+    from helpdesk.channels.email.tables import EMAIL_TABLES
+
+    return CORE_TABLES + EMAIL_TABLES

@@ -33,7 +33,7 @@ ACTOR_OPTIONS: dict[str, Any] = {
     "time_limit": 120_000,
 }
 
-ACTOR_MODULES = ("helpdesk.routing.actors",)
+ACTOR_MODULES = ("helpdesk.routing.actors", "helpdesk.channels.email.actors")
 
 
 class DatabasePool(Middleware):

@@ -275,6 +275,7 @@ main() {
 
     ensure_postgres
     ensure_redis
+    ensure_apt_packages dovecot doveadm -- dovecot-imapd dovecot-core
 
     local rc=0
     step pytest -q -p no:cacheprovider "$@" || rc=$?

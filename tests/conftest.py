@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -72,13 +74,29 @@ def postgres_url() -> Iterator[str]:
     asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating costs about a second)."""
+    path = tmp_path_factory.mktemp("template") / "helpdesk.db"
+    engine = create_engine(f"sqlite:///{path}")
+    bind_engine(engine)
+    asyncio.run(migrate(engine))
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    return path
+
+
 @pytest.fixture
 def database_url(db_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of an empty, migrated database of the engine under test."""
     if db_kind == "postgres":
         url: str = request.getfixturevalue("postgres_url")
         return url
-    return f"sqlite:///{tmp_path / 'helpdesk.db'}"
+    template: Path = request.getfixturevalue("sqlite_template")
+    target = tmp_path / "helpdesk.db"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
 
 
 class EventLog:

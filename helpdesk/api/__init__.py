@@ -1,14 +1,45 @@
-"""REST API v1 (placeholder router until the controllers land)."""
+"""REST API v1, mounted at ``/api/v1``.
+
+One controller module per resource; each handler parses the request, takes
+the caller from the ``principal`` dependency, calls one domain service and
+returns its Struct. Every route requires a bearer token
+(:mod:`helpdesk.api.auth`), and every error leaves as an RFC 7807 problem
+(:mod:`helpdesk.api.problems`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Router
+from litestar.di import Provide
 
-api_router = Router(path="/api/v1", route_handlers=[])
+from helpdesk.api._common import reject_nul_characters
+from helpdesk.api.agents import AgentController
+from helpdesk.api.auth import SECURITY, authenticate, openapi_components, provide_principal
+from helpdesk.api.cases import CaseController
+from helpdesk.api.customers import CustomerController
+from helpdesk.api.mailboxes import MailboxController
+from helpdesk.api.messages import MessageController, download_attachment
+from helpdesk.api.organizations import OrganizationController
+from helpdesk.api.problems import exception_handlers
+from helpdesk.api.teams import TeamController
+from helpdesk.api.webform import public_router
 
+api_router = Router(
+    path="/api/v1",
+    route_handlers=[
+        CaseController,
+        MessageController,
+        download_attachment,
+        CustomerController,
+        OrganizationController,
+        AgentController,
+        TeamController,
+        MailboxController,
+    ],
+    guards=[authenticate],
+    before_request=reject_nul_characters,
+    dependencies={"principal": Provide(provide_principal)},
+    security=SECURITY,
+)
 
-def exception_handlers() -> dict[Any, Any]:
-    """Map errors to RFC 7807 problem responses."""
-    return {}
+__all__ = ["api_router", "exception_handlers", "openapi_components", "public_router"]

@@ -1,4 +1,4 @@
-"""Loading a case row with the permission check applied."""
+"""Loading case rows: with the permission check, and (after a write) without."""
 
 from __future__ import annotations
 
@@ -25,4 +25,29 @@ async def visible_case_row(
     if row is None:
         raise NotFoundError(f"case {case_id} not found")
     ensure_can_see_case(principal, row)
+    return row
+
+
+async def visible_case_rows_locked(
+    principal: Principal, case_ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """Several visible case rows, locked in id order (so two transactions that
+    lock the same cases cannot deadlock on PostgreSQL)."""
+    return {
+        case_id: await visible_case_row(principal, case_id, for_update=True)
+        for case_id in sorted(set(case_ids))
+    }
+
+
+async def case_row(case_id: int) -> dict[str, Any]:
+    """The ``cases`` row of ``case_id``, without a permission check.
+
+    For reading a case back after a change the caller was allowed to make:
+    the change itself may take the case out of the caller's scope (an agent
+    moving a case to another team), and that must not turn a committed change
+    into a "not found".
+    """
+    row = await Case.select().where(Case.id == case_id).first()
+    if row is None:
+        raise NotFoundError(f"case {case_id} not found")
     return row

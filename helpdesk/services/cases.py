@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime
 from typing import Any
 
 from msgspec import UNSET
-from piccolo.columns.combination import WhereRaw
-from piccolo.query.methods.select import Select
 
 from helpdesk.db import transaction
 from helpdesk.domain import Channel, MessageKind, Status, can_transition, case_reference
@@ -30,23 +25,29 @@ from helpdesk.events import (
     emit,
     team_stream,
 )
-from helpdesk.policy import Action, Principal, case_scope, require
-from helpdesk.schemas import (
-    AssignIn,
-    CaseCreate,
-    CaseFilter,
-    CaseOut,
-    CaseUpdate,
-    MessageIn,
-    Page,
-)
+from helpdesk.policy import Action, Principal, require
+from helpdesk.schemas import AssignIn, CaseCreate, CaseOut, CaseUpdate, MessageIn
 from helpdesk.services import audit
-from helpdesk.services._convert import as_utc, case_out, utcnow
-from helpdesk.services._lookup import visible_case_row
-from helpdesk.services.customers import find_or_create_by_email, get_customer
+from helpdesk.services._case_list import list_cases
+from helpdesk.services._convert import case_out, json_list, utcnow
+from helpdesk.services._lookup import case_row, visible_case_row, visible_case_rows_locked
+from helpdesk.services.customers import (
+    find_or_create_by_email,
+    get_customer,
+    resolve_merged_customer,
+)
 from helpdesk.services.messages import insert_message
 from helpdesk.tables import Agent, Case, CaseTag, Customer, Message, Team
 from helpdesk.text import detect_language, fold
+
+__all__ = [
+    "assign_case",
+    "get_case",
+    "list_cases",
+    "merge_cases",
+    "open_case",
+    "update_case",
+]
 
 
 def _search_text(case_id: int, subject: str, customer_name: str) -> str:
@@ -59,7 +60,7 @@ async def _customer_for(principal: Principal, data: CaseCreate) -> int:
         return principal.id
     if data.customer_id is not None:
         await get_customer(principal, data.customer_id)
-        return data.customer_id
+        return await resolve_merged_customer(data.customer_id)
     if data.customer_email is None:
         raise ValidationError("give customer_id or customer_email")
     return await find_or_create_by_email(data.customer_email, data.customer_name)
@@ -89,6 +90,7 @@ async def open_case(
 
     The customer is the principal (customers), or found/created by address.
     Routing happens afterwards, in a worker, on the ``case.opened`` event.
+    Nothing is written when any part fails (e.g. an attachment over the limit).
     """
     if principal.kind == "agent":
         require(principal, Action.WORK_CASES)
@@ -147,87 +149,12 @@ async def open_case(
         await emit(
             event, [case_stream(case_id), team_stream(data.team_id), customer_stream(customer_id)]
         )
-    return await get_case(principal, case_id)
+    return case_out(await case_row(case_id))
 
 
 async def get_case(principal: Principal, case_id: int) -> CaseOut:
     """One case, if the principal may see it."""
     return case_out(await visible_case_row(principal, case_id))
-
-
-def _encode_cursor(updated_at: datetime, case_id: int) -> str:
-    raw = f"{as_utc(updated_at).isoformat()}|{case_id}"  # type: ignore[union-attr]
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, case_id = raw.split("|")
-        return datetime.fromisoformat(stamp), int(case_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ValidationError("invalid cursor") from exc
-
-
-def _apply_filters(query: Select, filters: CaseFilter) -> Select:
-    if filters.status:
-        query = query.where(Case.status.is_in([str(s) for s in filters.status]))
-    if filters.priority:
-        query = query.where(Case.priority.is_in([str(p) for p in filters.priority]))
-    if filters.assignee_id is not None:
-        query = query.where(
-            Case.assignee.is_null()
-            if filters.assignee_id == 0
-            else Case.assignee == filters.assignee_id
-        )
-    if filters.team_id is not None:
-        query = query.where(
-            Case.team.is_null() if filters.team_id == 0 else Case.team == filters.team_id
-        )
-    if filters.customer_id is not None:
-        query = query.where(Case.customer == filters.customer_id)
-    if filters.organization_id is not None:
-        query = query.where(Case.organization == filters.organization_id)
-    if filters.tag:
-        query = query.where(
-            Case.id.is_in(
-                CaseTag.select(CaseTag.case).where(CaseTag.tag == filters.tag.strip().lower())
-            )
-        )
-    if filters.text:
-        needle = fold(filters.text).replace("%", "").replace("_", "")
-        if needle:
-            query = query.where(Case.search_text.like(f"%{needle}%"))
-    return query
-
-
-async def list_cases(
-    principal: Principal, filters: CaseFilter, *, cursor: str | None = None, limit: int = 50
-) -> Page[CaseOut]:
-    """Cases the principal may see, most recently updated first, one page.
-
-    Keyset pagination on ``(updated_at, id)``: a page costs the same however
-    deep it is. A case updated while paging may appear twice or be skipped;
-    that is the usual trade of keyset paging on a changing sort key.
-    """
-    query = Case.select()
-    scope = case_scope(principal).where()
-    if scope is not None:
-        query = query.where(scope)
-    query = _apply_filters(query, filters)
-    if cursor:
-        stamp, last_id = _decode_cursor(cursor)
-        query = query.where(
-            WhereRaw("(updated_at < {} OR (updated_at = {} AND id < {}))", stamp, stamp, last_id)
-        )
-    rows = await query.order_by(Case.updated_at, Case.id, ascending=False).limit(limit + 1)
-    items = [case_out(r) for r in rows[:limit]]
-    next_cursor = (
-        _encode_cursor(rows[limit - 1]["updated_at"], rows[limit - 1]["id"])
-        if len(rows) > limit
-        else None
-    )
-    return Page(items=items, next_cursor=next_cursor)
 
 
 async def _save(
@@ -241,7 +168,7 @@ async def _save(
     """Write ``values`` with a version bump, checking ``expected_version``; emit and audit."""
     values[Case.version] = Case.version + 1
     values[Case.updated_at] = utcnow()
-    condition = Case.id == case["id"]
+    condition: Any = Case.id == case["id"]
     if expected_version is not None:
         condition = condition & (Case.version == expected_version)
     updated = await Case.update(values).where(condition).returning(Case.id)
@@ -289,7 +216,9 @@ def _status_values(current: Status, target: Status) -> dict[Any, Any]:
 async def update_case(principal: Principal, case_id: int, data: CaseUpdate) -> CaseOut:
     """Change subject, status, priority, team or tags, if ``data.version`` is current.
 
-    Status changes follow :data:`helpdesk.domain.TRANSITIONS`.
+    Status changes follow :data:`helpdesk.domain.TRANSITIONS`. A change that
+    changes nothing keeps the version. The returned case is the case as
+    changed, even when the change took it out of the caller's view.
     """
     require(principal, Action.WORK_CASES)
     async with transaction():
@@ -302,7 +231,7 @@ async def update_case(principal: Principal, case_id: int, data: CaseUpdate) -> C
         values, changes = await _update_values(case, data)
         if values:
             await _save(principal, case, values, changes, expected_version=data.version)
-    return await get_case(principal, case_id)
+    return case_out(await case_row(case_id))
 
 
 async def _update_values(
@@ -330,8 +259,6 @@ async def _update_values(
         values[Case.team] = data.team_id
         changes["team_id"] = [case["team"], data.team_id]
     if data.tags is not UNSET:
-        from helpdesk.services._convert import json_list
-
         old = json_list(case["tags"])
         new = await _set_tags(case["id"], data.tags)
         if new != old:
@@ -343,113 +270,84 @@ async def _update_values(
 async def assign_case(principal: Principal, case_id: int, data: AssignIn) -> CaseOut:
     """Give the case to an agent (or nobody).
 
-    With ``only_if_unassigned`` this is "take": a conditional update, so when
-    two agents take the same case at once exactly one wins and the other gets
-    :class:`AlreadyAssignedError` (409).
+    With ``only_if_unassigned`` this is "take": when two agents take the same
+    case at once exactly one wins and the other gets
+    :class:`AlreadyAssignedError` (409). The row is locked (PostgreSQL) or
+    the write transaction is immediate (SQLite), and the update is
+    conditional on the case being unassigned as a second guard.
+
+    Assigning a case to the agent who already has it changes nothing (no new
+    version, no event), so a repeated "take" by the winner succeeds.
     """
     require(principal, Action.WORK_CASES)
     async with transaction():
         case = await visible_case_row(principal, case_id, for_update=True)
         if case["status"] == Status.CLOSED:
             raise InvalidTransitionError(f"case {case_id} is closed")
-        if data.assignee_id is not None:
-            agent = await Agent.select(Agent.active).where(Agent.id == data.assignee_id).first()
-            if agent is None or not agent["active"]:
-                raise ValidationError(f"agent {data.assignee_id} does not exist or is inactive")
-        condition = Case.id == case_id
-        if data.only_if_unassigned:
-            condition = condition & Case.assignee.is_null()
-        if (
-            data.only_if_unassigned
-            and case["assignee"] is not None
-            and case["assignee"] != data.assignee_id
-        ):
-            raise AlreadyAssignedError(
-                f"case {case_id} is already assigned", assignee_id=case["assignee"]
-            )
-        updated = (
-            await Case.update(
-                {
-                    Case.assignee: data.assignee_id,
-                    Case.version: Case.version + 1,
-                    Case.updated_at: utcnow(),
-                }
-            )
-            .where(condition)
-            .returning(Case.id)
+        if case["assignee"] != data.assignee_id:
+            await _assign(principal, case, data)
+    return case_out(await case_row(case_id))
+
+
+async def _assign(principal: Principal, case: dict[str, Any], data: AssignIn) -> None:
+    case_id = case["id"]
+    if data.only_if_unassigned and case["assignee"] is not None:
+        raise AlreadyAssignedError(
+            f"case {case_id} is already assigned", assignee_id=case["assignee"]
         )
-        if not updated:
-            raise AlreadyAssignedError(f"case {case_id} is already assigned")
-        event = CaseAssigned(
-            case_id=case_id,
-            assignee_id=data.assignee_id,
-            previous_assignee_id=case["assignee"],
-            team_id=case["team"],
+    if data.assignee_id is not None:
+        agent = await Agent.select(Agent.active).where(Agent.id == data.assignee_id).first()
+        if agent is None or not agent["active"]:
+            raise ValidationError(f"agent {data.assignee_id} does not exist or is inactive")
+    condition: Any = Case.id == case_id
+    if data.only_if_unassigned:
+        condition = condition & Case.assignee.is_null()
+    updated = (
+        await Case.update(
+            {
+                Case.assignee: data.assignee_id,
+                Case.version: Case.version + 1,
+                Case.updated_at: utcnow(),
+            }
         )
-        await emit(event, [case_stream(case_id), team_stream(case["team"])])
-        await audit.record(
-            principal,
-            "case.assigned",
-            entity="case",
-            entity_id=case_id,
-            case_id=case_id,
-            changes={"assignee_id": [case["assignee"], data.assignee_id]},
-        )
-    return await get_case(principal, case_id)
+        .where(condition)
+        .returning(Case.id)
+    )
+    if not updated:
+        raise AlreadyAssignedError(f"case {case_id} is already assigned")
+    event = CaseAssigned(
+        case_id=case_id,
+        assignee_id=data.assignee_id,
+        previous_assignee_id=case["assignee"],
+        team_id=case["team"],
+    )
+    await emit(event, [case_stream(case_id), team_stream(case["team"])])
+    await audit.record(
+        principal,
+        "case.assigned",
+        entity="case",
+        entity_id=case_id,
+        case_id=case_id,
+        changes={"assignee_id": [case["assignee"], data.assignee_id]},
+    )
 
 
 async def merge_cases(principal: Principal, source_id: int, target_id: int) -> CaseOut:
     """Merge ``source_id`` into ``target_id``: its messages move, its tags join,
-    and it closes with a pointer to the target. Returns the target."""
+    and it closes with a pointer to the target. Returns the target.
+
+    Both rows are locked in id order, so concurrent merges cannot deadlock.
+    """
     require(principal, Action.MERGE_CASES)
     if source_id == target_id:
         raise ValidationError("a case cannot be merged into itself")
     async with transaction():
-        source = await visible_case_row(principal, source_id, for_update=True)
-        target = await visible_case_row(principal, target_id, for_update=True)
+        rows = await visible_case_rows_locked(principal, [source_id, target_id])
+        source, target = rows[source_id], rows[target_id]
         if source["status"] == Status.CLOSED or target["status"] == Status.CLOSED:
             raise ConflictError("closed cases cannot be merged")
-        await Message.update({Message.case: target_id}).where(Message.case == source_id)
-        from helpdesk.services._convert import json_list
-
-        tags = await _set_tags(target_id, json_list(target["tags"]) + json_list(source["tags"]))
-        await insert_message(
-            case=target,
-            kind=MessageKind.NOTE,
-            data=MessageIn(body=f"{case_reference(source_id)} → {case_reference(target_id)}"),
-            channel=Channel(target["channel"]),
-            author_agent_id=principal.id if principal.kind == "agent" else None,
-            meta={"merged_from": source_id},
-        )
-        await Case.update(
-            {
-                Case.status: Status.CLOSED,
-                Case.closed_at: utcnow(),
-                Case.merged_into: target_id,
-                Case.version: Case.version + 1,
-                Case.updated_at: utcnow(),
-            }
-        ).where(Case.id == source_id)
-        await Case.update(
-            {Case.tags: tags, Case.version: Case.version + 1, Case.updated_at: utcnow()}
-        ).where(Case.id == target_id)
-        changes = {"source_id": source_id, "target_id": target_id}
-        await audit.record(
-            principal,
-            "case.merged",
-            entity="case",
-            entity_id=source_id,
-            case_id=source_id,
-            changes=changes,
-        )
-        await audit.record(
-            principal,
-            "case.merged",
-            entity="case",
-            entity_id=target_id,
-            case_id=target_id,
-            changes=changes,
-        )
+        # Emitted first: its streams are a superset of the note's, so this
+        # transaction takes its stream counters in one sorted pass.
         streams = [
             case_stream(source_id),
             case_stream(target_id),
@@ -459,4 +357,37 @@ async def merge_cases(principal: Principal, source_id: int, target_id: int) -> C
             customer_stream(target["customer"]),
         ]
         await emit(CasesMerged(source_id=source_id, target_id=target_id), streams)
-    return await get_case(principal, target_id)
+        await Message.update({Message.case: target_id}).where(Message.case == source_id)
+        tags = await _set_tags(target_id, json_list(target["tags"]) + json_list(source["tags"]))
+        await insert_message(
+            case=target,
+            kind=MessageKind.NOTE,
+            data=MessageIn(body=f"{case_reference(source_id)} → {case_reference(target_id)}"),
+            channel=Channel(target["channel"]),
+            author_agent_id=principal.id if principal.kind == "agent" else None,
+            meta={"merged_from": source_id},
+        )
+        now = utcnow()
+        await Case.update(
+            {
+                Case.status: Status.CLOSED,
+                Case.closed_at: now,
+                Case.merged_into: target_id,
+                Case.version: Case.version + 1,
+                Case.updated_at: now,
+            }
+        ).where(Case.id == source_id)
+        await Case.update(
+            {Case.tags: tags, Case.version: Case.version + 1, Case.updated_at: now}
+        ).where(Case.id == target_id)
+        changes = {"source_id": source_id, "target_id": target_id}
+        for case_id in (source_id, target_id):
+            await audit.record(
+                principal,
+                "case.merged",
+                entity="case",
+                entity_id=case_id,
+                case_id=case_id,
+                changes=changes,
+            )
+    return case_out(await case_row(target_id))

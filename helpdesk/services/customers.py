@@ -6,7 +6,7 @@ from typing import Any
 
 from msgspec import UNSET
 
-from helpdesk.db import transaction
+from helpdesk.db import current_engine, is_postgres, transaction
 from helpdesk.errors import ConflictError, NotFoundError, ValidationError
 from helpdesk.events import CustomersMerged, customer_stream, emit
 from helpdesk.policy import Action, Principal, case_scope, require
@@ -99,15 +99,14 @@ async def find_or_create_by_email(address: str, name: str | None = None, locale:
     """The id of the customer owning ``address``, created when new.
 
     Call inside a transaction. Merged customers resolve to their target.
+    Safe under concurrency: when two transactions create a customer for the
+    same new address at once, the second finds the first one's customer
+    (the unique address decides) instead of failing.
     """
     normalized = normalize_email(address)
-    row = (
-        await CustomerEmail.select(CustomerEmail.customer)
-        .where(CustomerEmail.address == normalized)
-        .first()
-    )
-    if row is not None:
-        return await _resolve_merged(int(row["customer"]))
+    existing = await _owner_of(normalized)
+    if existing is not None:
+        return existing
     display = (name or "").strip() or normalized.split("@", 1)[0]
     org_id = await organization_for_email(normalized)
     rows = await Customer.insert(
@@ -119,13 +118,34 @@ async def find_or_create_by_email(address: str, name: str | None = None, locale:
         )
     )
     customer_id = int(rows[0]["id"])
-    await CustomerEmail.insert(
-        CustomerEmail(customer=customer_id, address=normalized, is_primary=True)
+    inserted = (
+        await CustomerEmail.insert(
+            CustomerEmail(customer=customer_id, address=normalized, is_primary=True)
+        )
+        .on_conflict(target=CustomerEmail.address, action="DO NOTHING")
+        .returning(CustomerEmail.id)
     )
-    return customer_id
+    if inserted:
+        return customer_id
+    # A concurrent transaction committed this address first: use its customer.
+    await Customer.delete().where(Customer.id == customer_id)
+    winner = await _owner_of(normalized)
+    if winner is None:  # pragma: no cover - the conflicting row was committed
+        raise ConflictError(f"could not create a customer for {normalized}")
+    return winner
 
 
-async def _resolve_merged(customer_id: int) -> int:
+async def _owner_of(normalized: str) -> int | None:
+    row = (
+        await CustomerEmail.select(CustomerEmail.customer)
+        .where(CustomerEmail.address == normalized)
+        .first()
+    )
+    return None if row is None else await resolve_merged_customer(int(row["customer"]))
+
+
+async def resolve_merged_customer(customer_id: int) -> int:
+    """The customer that ``customer_id`` was merged into (itself if never merged)."""
     seen: set[int] = set()
     while customer_id not in seen:
         seen.add(customer_id)
@@ -134,6 +154,29 @@ async def _resolve_merged(customer_id: int) -> int:
             return customer_id
         customer_id = int(row["merged_into"])
     return customer_id
+
+
+async def principal_for_customer(customer_id: int) -> Principal:
+    """The principal of a customer, with their organization and whether it
+    shares visibility of its cases. A merged customer acts as its target."""
+    customer_id = await resolve_merged_customer(customer_id)
+    row = (
+        await Customer.select(
+            Customer.id,
+            Customer.organization,
+            Customer.organization.shared_visibility.as_alias("shared"),
+        )
+        .where(Customer.id == customer_id)
+        .first()
+    )
+    if row is None:
+        raise NotFoundError(f"customer {customer_id} not found")
+    return Principal(
+        kind="customer",
+        id=customer_id,
+        organization_id=row["organization"],
+        organization_shared=bool(row["shared"]),
+    )
 
 
 async def get_customer(principal: Principal, customer_id: int) -> CustomerOut:
@@ -205,6 +248,7 @@ async def merge_customers(principal: Principal, source_id: int, target_id: int) 
     if source_id == target_id:
         raise ValidationError("a customer cannot be merged into itself")
     async with transaction():
+        await _lock_customers([source_id, target_id])
         source = await get_customer(principal, source_id)
         target = await get_customer(principal, target_id)
         if source.merged_into_id is not None or target.merged_into_id is not None:
@@ -240,10 +284,26 @@ async def merge_customers(principal: Principal, source_id: int, target_id: int) 
     return await get_customer(principal, target_id)
 
 
+async def _lock_customers(customer_ids: list[int]) -> None:
+    """Lock customer rows in id order (PostgreSQL; SQLite's writers are serialised).
+
+    Without it two crossed merges (A into B, B into A) could both pass the
+    "not merged yet" check and leave a cycle.
+    """
+    if is_postgres(current_engine()):
+        await (
+            Customer.select(Customer.id)
+            .where(Customer.id.is_in(sorted(set(customer_ids))))
+            .order_by(Customer.id)
+            .lock_rows("NO KEY UPDATE")
+        )
+
+
 async def customer_360(principal: Principal, customer_id: int, limit: int = 100) -> Customer360:
     """The customer, their organization, their cases and their organization's
     other cases (newest first, each list at most ``limit``), within what the
-    principal may see."""
+    principal may see. ``open_count`` counts every visible open case of the
+    customer, listed or not. A fixed number of queries, however many cases."""
     customer = await get_customer(principal, customer_id)
     organization = (
         await get_organization(principal, customer.organization_id)
@@ -254,7 +314,10 @@ async def customer_360(principal: Principal, customer_id: int, limit: int = 100)
     own = Case.select().where(Case.customer == customer_id)
     if scope is not None:
         own = own.where(scope)
-    cases = [case_out(r) for r in await own.order_by(Case.updated_at, ascending=False).limit(limit)]
+    cases = [
+        case_out(r)
+        for r in await own.order_by(Case.updated_at, Case.id, ascending=False).limit(limit)
+    ]
     org_cases: list[CaseOut] = []
     if organization is not None:
         query = Case.select().where(
@@ -262,12 +325,17 @@ async def customer_360(principal: Principal, customer_id: int, limit: int = 100)
         )
         if scope is not None:
             query = query.where(scope)
-        rows = await query.order_by(Case.updated_at, ascending=False).limit(limit)
+        rows = await query.order_by(Case.updated_at, Case.id, ascending=False).limit(limit)
         org_cases = [case_out(r) for r in rows]
+    open_query = Case.count().where(
+        (Case.customer == customer_id) & Case.status.is_in(list(OPEN_STATUSES))
+    )
+    if scope is not None:
+        open_query = open_query.where(scope)
     return Customer360(
         customer=customer,
         organization=organization,
         cases=cases,
         organization_cases=org_cases,
-        open_count=sum(1 for c in cases if c.status in OPEN_STATUSES),
+        open_count=int(await open_query),
     )

@@ -48,6 +48,9 @@ def _drop_remote_images(tag: str, attribute: str, value: str) -> str | None:
 
 
 async def _store_attachments(items: list[AttachmentIn]) -> list[tuple[AttachmentIn, str]]:
+    """Check every size first, then write the blobs: over the limit, nothing is written."""
+    if not items:
+        return []
     store = blob_store()
     total = 0
     for item in items:
@@ -258,7 +261,7 @@ async def get_attachment(principal: Principal, attachment_id: int) -> tuple[Atta
     """An attachment and its bytes, when the principal may see its message."""
     row = (
         await Attachment.select(
-            Attachment.all_columns(),
+            *Attachment.all_columns(),
             Attachment.message.case.as_alias("case_id"),
             Attachment.message.kind.as_alias("kind"),
         )

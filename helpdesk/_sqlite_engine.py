@@ -1,0 +1,179 @@
+"""A Piccolo SQLite engine with long-lived connections and one writer per event loop.
+
+Piccolo's own SQLite engine opens a new connection (and a new thread) for
+every query outside a transaction and runs ``PRAGMA foreign_keys`` before
+every statement: most of the cost of a small query. This engine keeps, per
+event loop:
+
+* a few reader connections, handed out in turn (WAL readers never block);
+* one writer connection behind an :class:`asyncio.Lock`: write transactions
+  of one loop queue in memory instead of sleeping in SQLite's busy handler,
+  and each starts with ``BEGIN IMMEDIATE`` (a deferred transaction that reads
+  then writes fails at once under concurrency). Writers of other loops or
+  processes still meet in SQLite's busy timeout.
+
+Connections run on daemon threads, so a connection nobody closed cannot keep
+the process alive; :meth:`HelpdeskSQLiteEngine.close_loop_connections` closes
+those of the running loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sqlite3
+from typing import Any
+
+import aiosqlite
+from piccolo.engine.sqlite import SQLiteEngine, dict_factory
+
+READERS_PER_LOOP = 3
+READ_QUERY_TYPES = frozenset({"select", "count", "exists", "objects", "table_exists"})
+
+
+async def _connect(path: str, busy_seconds: float) -> aiosqlite.Connection:
+    connection = aiosqlite.connect(
+        path,
+        timeout=busy_seconds,
+        isolation_level=None,
+        detect_types=sqlite3.PARSE_DECLTYPES | sqlite3.PARSE_COLNAMES,
+    )
+    thread = getattr(connection, "_thread", None)
+    if thread is not None:
+        thread.daemon = True
+    await connection
+    connection.row_factory = dict_factory  # type: ignore[assignment]
+    await connection.execute("PRAGMA foreign_keys = 1")
+    await connection.execute("PRAGMA synchronous = NORMAL")
+    return connection
+
+
+class _LoopConnections:
+    """The connections of one event loop."""
+
+    def __init__(self) -> None:
+        self.readers: list[aiosqlite.Connection] = []
+        self.writer: aiosqlite.Connection | None = None
+        self.write_lock = asyncio.Lock()
+        self.turn = itertools.count()
+        self.opening = asyncio.Lock()
+
+    async def close(self) -> None:
+        for connection in [*self.readers, *([self.writer] if self.writer else [])]:
+            try:
+                await connection.close()
+            except (sqlite3.Error, ValueError):
+                continue
+        self.readers.clear()
+        self.writer = None
+
+
+class _WriteTransaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` on the loop's writer, one at a time."""
+
+    def __init__(self, engine: HelpdeskSQLiteEngine) -> None:
+        self.engine = engine
+        self.connection: aiosqlite.Connection | None = None
+        self._joined = False
+        self._token: Any = None
+        self._slot: _LoopConnections | None = None
+
+    async def __aenter__(self) -> _WriteTransaction:
+        if self.engine.current_transaction.get() is not None:
+            self._joined = True
+            return self
+        slot = await self.engine._slot()
+        await slot.write_lock.acquire()
+        try:
+            if slot.writer is None:
+                slot.writer = await _connect(self.engine.path, self.engine.timeout)
+            await slot.writer.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            slot.write_lock.release()
+            raise
+        self._slot = slot
+        self.connection = slot.writer
+        # Piccolo only reads ``.connection`` of the current transaction.
+        self._token = self.engine.current_transaction.set(self)  # type: ignore[arg-type]
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        if self._joined:
+            return False
+        assert self._slot is not None
+        assert self.connection is not None
+        try:
+            if exc_type is None:
+                try:
+                    await self.connection.execute("COMMIT")
+                except BaseException:
+                    await self.connection.execute("ROLLBACK")
+                    raise
+            else:
+                await self.connection.execute("ROLLBACK")
+        finally:
+            self.engine.current_transaction.reset(self._token)
+            self._slot.write_lock.release()
+        return False
+
+
+class HelpdeskSQLiteEngine(SQLiteEngine):
+    """SQLite with pooled per-loop connections and serialised write transactions."""
+
+    def __init__(self, path: str, timeout: float = 30.0) -> None:
+        super().__init__(path=path, timeout=timeout)
+        self.timeout = timeout
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopConnections] = {}
+
+    async def _slot(self) -> _LoopConnections:
+        loop = asyncio.get_running_loop()
+        slot = self._loops.get(loop)
+        if slot is None:
+            slot = self._loops[loop] = _LoopConnections()
+        return slot
+
+    async def _reader(self) -> aiosqlite.Connection:
+        slot = await self._slot()
+        if len(slot.readers) < READERS_PER_LOOP:
+            async with slot.opening:
+                if len(slot.readers) < READERS_PER_LOOP:
+                    slot.readers.append(await _connect(self.path, self.timeout))
+        return slot.readers[next(slot.turn) % len(slot.readers)]
+
+    def write_transaction(self) -> _WriteTransaction:
+        """A ``BEGIN IMMEDIATE`` transaction on the loop's writer (joins the current one)."""
+        return _WriteTransaction(self)
+
+    async def close_loop_connections(self) -> None:
+        """Close the running loop's connections (they reopen when needed)."""
+        slot = self._loops.pop(asyncio.get_running_loop(), None)
+        if slot is not None:
+            await slot.close()
+
+    async def _run_in_new_connection(
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: Any = None,
+    ) -> Any:
+        """A statement outside a transaction: reads on a reader, anything else
+        in a write transaction of its own (so it queues behind the loop's writer
+        instead of waiting in SQLite's busy handler)."""
+        if query_type in READ_QUERY_TYPES:
+            connection = await self._reader()
+            return await connection.execute_fetchall(query, args or [])
+        async with self.write_transaction() as transaction:
+            assert transaction.connection is not None
+            return await transaction.connection.execute_fetchall(query, args or [])
+
+    async def _run_in_existing_connection(
+        self,
+        connection: Any,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: Any = None,
+    ) -> Any:
+        """A statement inside the current transaction, without Piccolo's per-statement PRAGMA."""
+        return await connection.execute_fetchall(query, args or [])

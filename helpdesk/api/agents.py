@@ -1,0 +1,110 @@
+"""Agents (staff): the directory, profiles, availability and API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
+from msgspec import Meta
+
+from helpdesk.api._common import ObjectId
+from helpdesk.api.auth import invalidate_principals
+from helpdesk.api.problems import responses
+from helpdesk.domain import Availability
+from helpdesk.errors import NotFoundError
+from helpdesk.policy import Principal
+from helpdesk.schemas import AgentIn, AgentOut, AgentUpdate, TokenOut
+from helpdesk.services import agents
+
+
+class AvailabilityIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Whether routing may give the agent new cases."""
+
+    availability: Availability
+
+
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A label for a new API token, to recognise it later."""
+
+    name: Annotated[str, Meta(max_length=100)] = ""
+
+
+class AgentController(Controller):
+    """``/agents``: members of staff."""
+
+    path = "/agents"
+    tags = ["agents"]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    @post("/", responses=responses(409))
+    async def create_agent(
+        self, principal: NamedDependency[Principal], data: JSONBody[AgentIn]
+    ) -> AgentOut:
+        """Create a member of staff (admins only). The email must be new."""
+        return await agents.create_agent(principal, data)
+
+    @get("/", responses=responses())
+    async def list_agents(
+        self,
+        principal: NamedDependency[Principal],
+        active_only: Annotated[
+            bool, Parameter(description="Leave out deactivated agents.")
+        ] = False,
+    ) -> list[AgentOut]:
+        """Every member of staff, by name."""
+        return await agents.list_agents(principal, active_only=active_only)
+
+    @get("/me", responses=responses(404))
+    async def get_me(self, principal: NamedDependency[Principal]) -> AgentOut:
+        """The calling agent."""
+        if principal.id is None:
+            raise NotFoundError("the caller is not an agent")
+        return await agents.get_agent(principal, principal.id)
+
+    @get("/{agent_id:int}", responses=responses(404))
+    async def get_agent(
+        self, principal: NamedDependency[Principal], agent_id: ObjectId
+    ) -> AgentOut:
+        """One member of staff."""
+        return await agents.get_agent(principal, agent_id)
+
+    @patch("/{agent_id:int}", responses=responses(404))
+    async def update_agent(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        agent_id: ObjectId,
+        data: JSONBody[AgentUpdate],
+    ) -> AgentOut:
+        """Change a member of staff. Agents may change their own password and
+        availability; everything else is for admins. A change of role or
+        active flag applies to this process's cached tokens at once."""
+        result = await agents.update_agent(principal, agent_id, data)
+        invalidate_principals(request)
+        return result
+
+    @put("/{agent_id:int}/availability", responses=responses(404))
+    async def set_availability(
+        self,
+        principal: NamedDependency[Principal],
+        agent_id: ObjectId,
+        data: JSONBody[AvailabilityIn],
+    ) -> AgentOut:
+        """Set whether routing may give the agent new cases (the agent themselves, or admins)."""
+        return await agents.set_availability(principal, agent_id, data.availability)
+
+    @post("/{agent_id:int}/tokens", responses=responses(404))
+    async def create_token(
+        self,
+        principal: NamedDependency[Principal],
+        agent_id: ObjectId,
+        data: JSONBody[TokenIn | None] = None,
+    ) -> TokenOut:
+        """A new API token for the agent (the agent themselves, or admins).
+
+        The token is in the answer this once; only its hash is stored.
+        """
+        name = data.name if data is not None else ""
+        return await agents.create_token(principal, agent_id, name)

@@ -1,0 +1,1 @@
+"""The ways mail and messages come in and go out (email first); pure parsing lives here too."""

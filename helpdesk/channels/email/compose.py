@@ -1,0 +1,108 @@
+"""Building outbound mails: our Message-IDs, threading headers, bodies from templates."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+
+import jinja2
+import msgspec
+
+from helpdesk.domain import case_reference
+from helpdesk.services._convert import utcnow
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=False,  # noqa: S701 - plain-text mail bodies, never HTML
+    keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+SUBJECTS: dict[str, dict[str, str]] = {
+    "acknowledgement": {"vi": "Đã tiếp nhận yêu cầu hỗ trợ", "en": "We received your request"},
+    "too_large": {"vi": "Email chưa được tiếp nhận", "en": "Your email was not accepted"},
+}
+
+
+class Attachment(msgspec.Struct, frozen=True):
+    """A file to attach to an outbound mail."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+class Outgoing(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything needed to build one outbound mail."""
+
+    message_id: str
+    from_address: str
+    from_name: str
+    to_address: str
+    subject: str
+    text: str
+    html: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    auto_submitted: bool = False
+
+
+def make_message_id(kind: str, key: int, secret: str, domain: str) -> str:
+    """A Message-ID that is the same every time for the same ``kind`` and ``key``.
+
+    Deterministic on purpose: an actor that runs twice builds the same id, and
+    the unique index on ``outbound_mail.message_id`` lets only one row exist.
+    The HMAC keeps the ids of our mails unguessable.
+    """
+    tag = hmac.new(secret.encode(), f"{kind}:{key}".encode(), hashlib.sha256).hexdigest()[:16]
+    return f"<hd.{kind}.{key}.{tag}@{domain}>"
+
+
+def subject_with_reference(subject: str, case_id: int) -> str:
+    """``Re: subject [#HD-000123]``, without piling up prefixes or references."""
+    reference = f"[#{case_reference(case_id)}]"
+    base = subject.strip()
+    while base.lower().startswith(("re:", "aw:", "tl:", "tr:")):
+        base = base[3:].strip()
+    base = base.replace(reference, "").strip()
+    return f"Re: {base} {reference}".strip()
+
+
+def render(template: str, locale: str, **values: object) -> tuple[str, str]:
+    """The subject and text of an automatic mail in ``locale`` (vi or en)."""
+    language = locale if locale in ("vi", "en") else "vi"
+    text = _TEMPLATES.get_template(f"{template}.{language}.txt").render(**values)
+    return SUBJECTS[template][language], text
+
+
+def build(mail: Outgoing) -> EmailMessage:
+    """The MIME message: text (and HTML) alternative, attachments, threading headers."""
+    message = EmailMessage()
+    message["Message-ID"] = mail.message_id
+    message["Date"] = format_datetime(utcnow())
+    message["From"] = formataddr((mail.from_name, mail.from_address))
+    message["To"] = mail.to_address
+    message["Subject"] = mail.subject
+    if mail.in_reply_to:
+        message["In-Reply-To"] = mail.in_reply_to
+    if mail.references:
+        message["References"] = " ".join(mail.references)
+    if mail.auto_submitted:
+        message["Auto-Submitted"] = "auto-replied"
+        message["X-Auto-Response-Suppress"] = "All"
+    message.set_content(mail.text, charset="utf-8")
+    if mail.html:
+        message.add_alternative(mail.html, subtype="html", charset="utf-8")
+    for item in mail.attachments:
+        maintype, _, subtype = item.content_type.partition("/")
+        message.add_attachment(
+            item.content,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=item.filename,
+        )
+    return message

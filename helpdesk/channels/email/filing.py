@@ -1,0 +1,204 @@
+"""Deciding where one parsed mail goes: a new case, an existing case, a note, or nowhere.
+
+Runs inside the filing transaction of :mod:`helpdesk.channels.email.ingest`,
+which records the outcome in the inbound ledger. The order of the checks: a
+Message-ID stored before (a duplicate), no sender, one of our own addresses,
+a delivery report, a case found by threading, else a new case (rate-limited
+per sender). A reply to a closed case opens a follow-up case.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from helpdesk.channels.email import threading as mail_threading
+from helpdesk.channels.email.loop_guard import flag_bounced, may_open_case, our_addresses
+from helpdesk.channels.email.schemas import ParsedMail
+from helpdesk.domain import Channel, Status
+from helpdesk.policy import SYSTEM
+from helpdesk.schemas import AttachmentIn, CaseCreate, MessageIn
+from helpdesk.services import cases as case_service
+from helpdesk.services import messages as message_service
+from helpdesk.services.customers import find_or_create_by_email
+from helpdesk.tables import Attachment, Case, Message
+from helpdesk.text import detect_language
+
+Outcome = Literal["message", "duplicate", "bounce", "ignored", "quarantined", "rejected"]
+NO_SUBJECT = "(no subject)"
+NO_BODY = "(empty message)"
+
+
+class MailboxRef(msgspec.Struct, frozen=True, kw_only=True):
+    """What ingestion needs to know about the mailbox a mail came through."""
+
+    id: int
+    address: str
+    team_id: int | None
+    auto_acknowledge: bool
+
+
+class IngestResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What became of one mail."""
+
+    outcome: Outcome
+    case_id: int | None = None
+    message_id: int | None = None
+    new_case: bool = False
+    reason: str = ""
+    already_done: bool = False
+
+
+async def decide(mailbox: MailboxRef, raw_sha: str, parsed: ParsedMail) -> IngestResult:
+    """File ``parsed`` (inside the caller's transaction) and say what became of it."""
+    existing = (
+        await Message.select(Message.id, Message.case)
+        .where(Message.external_id == parsed.message_id)
+        .first()
+    )
+    if existing is not None:
+        await mail_threading.remember(existing["case"], parsed)
+        return IngestResult(
+            outcome="duplicate", case_id=existing["case"], message_id=existing["id"]
+        )
+    sender = parsed.from_address
+    if sender is None:
+        return IngestResult(outcome="ignored", reason="no sender address")
+    if sender in await our_addresses():
+        return IngestResult(outcome="ignored", reason="sent by one of our own addresses")
+    if parsed.bounce is not None:
+        return await _file_bounce(parsed)
+    case_id = await mail_threading.find_case(parsed)
+    if case_id is not None:
+        return await _add_to_case(case_id, raw_sha, parsed)
+    return await _open_case(mailbox, raw_sha, parsed)
+
+
+def _body(parsed: ParsedMail) -> str:
+    """The text to store: a mail with no text, HTML or file still becomes a message."""
+    if parsed.text.strip() or parsed.html or parsed.attachments:
+        return parsed.text
+    return NO_BODY
+
+
+def _message_in(parsed: ParsedMail) -> MessageIn:
+    return MessageIn(
+        body=_body(parsed),
+        html=parsed.html,
+        attachments=[
+            AttachmentIn(filename=a.filename, content=a.content, content_type=a.content_type)
+            for a in parsed.attachments
+        ],
+    )
+
+
+def _meta(raw_sha: str, parsed: ParsedMail) -> dict[str, Any]:
+    return {
+        "raw_sha256": raw_sha,
+        "from": parsed.from_address,
+        "to": list(parsed.to),
+        "cc": list(parsed.cc),
+        "subject": parsed.subject,
+        "visible_length": len(parsed.visible_text),
+        "auto_submitted": parsed.auto_submitted,
+        "forwarded": parsed.forwarded,
+        "content_ids": {
+            a.content_id: a.filename for a in parsed.attachments if a.inline and a.content_id
+        },
+    }
+
+
+async def _mark_inline(message_id: int, parsed: ParsedMail) -> None:
+    """Flag the attachments that the HTML shows inline (``cid:`` images)."""
+    names = [a.filename for a in parsed.attachments if a.inline]
+    if names:
+        await Attachment.update({Attachment.inline: True}).where(
+            (Attachment.message == message_id) & Attachment.filename.is_in(names)
+        )
+
+
+async def _add_to_case(case_id: int, raw_sha: str, parsed: ParsedMail) -> IngestResult:
+    case = await Case.select(Case.status).where(Case.id == case_id).first()
+    if case is None or case["status"] == Status.CLOSED:
+        return await _open_follow_up(case_id, raw_sha, parsed)
+    assert parsed.from_address is not None
+    customer_id = await find_or_create_by_email(parsed.from_address, parsed.from_name)
+    message = await message_service.add_customer_message(
+        SYSTEM, case_id, _message_in(parsed), channel=Channel.EMAIL, customer_id=customer_id,
+        external_id=parsed.message_id, meta=_meta(raw_sha, parsed),
+    )  # fmt: skip
+    await _mark_inline(message.id, parsed)
+    await mail_threading.remember(case_id, parsed)
+    return IngestResult(outcome="message", case_id=case_id, message_id=message.id)
+
+
+async def _open_case(
+    mailbox: MailboxRef, raw_sha: str, parsed: ParsedMail, *, follow_up_of: int | None = None
+) -> IngestResult:
+    assert parsed.from_address is not None
+    if follow_up_of is None and not await may_open_case(parsed.from_address):
+        return IngestResult(outcome="ignored", reason="too many new cases from this sender")
+    subject = parsed.subject.strip() or NO_SUBJECT
+    # A new customer gets the language they wrote in (for the acknowledgement).
+    language = detect_language(f"{subject}\n{parsed.visible_text}")
+    customer_id = await find_or_create_by_email(parsed.from_address, parsed.from_name, language)
+    data = CaseCreate(
+        subject=subject[:500],
+        body=_body(parsed),
+        html=parsed.html,
+        customer_id=customer_id,
+        channel=Channel.EMAIL,
+        team_id=mailbox.team_id,
+        attachments=_message_in(parsed).attachments,
+    )
+    meta = _meta(raw_sha, parsed) | ({"follow_up_of": follow_up_of} if follow_up_of else {})
+    case = await case_service.open_case(SYSTEM, data, external_id=parsed.message_id, meta=meta)
+    await mail_threading.remember(case.id, parsed)
+    first = await Message.select(Message.id).where(Message.case == case.id).first()
+    if first is not None:
+        await _mark_inline(first["id"], parsed)
+    return IngestResult(
+        outcome="message", case_id=case.id, message_id=first["id"] if first else None, new_case=True
+    )
+
+
+async def _open_follow_up(closed_case_id: int, raw_sha: str, parsed: ParsedMail) -> IngestResult:
+    """A reply to a closed case opens a new case that points back to it."""
+    row = await Case.select(Case.team).where(Case.id == closed_case_id).first()
+    mailbox = MailboxRef(
+        id=0, address="", team_id=row["team"] if row else None, auto_acknowledge=False
+    )
+    result = await _open_case(mailbox, raw_sha, parsed, follow_up_of=closed_case_id)
+    if result.case_id is not None:
+        await message_service.add_note(
+            SYSTEM,
+            result.case_id,
+            MessageIn(body=f"Follow-up of closed case HD-{closed_case_id:06d}"),
+        )
+    return result
+
+
+async def _file_bounce(parsed: ParsedMail) -> IngestResult:
+    """Attach a delivery report to the case of the mail that bounced; open nothing.
+
+    Addresses that failed for good are flagged on the customer record; a
+    report of delay only leaves the note.
+    """
+    assert parsed.bounce is not None
+    case_id = await mail_threading.case_of_message_id(parsed.bounce.original_message_id)
+    failed = parsed.bounce.failed
+    for address in failed:
+        await flag_bounced(address)
+    if failed:
+        summary = f"Delivery failed: {', '.join(failed)}"
+    else:
+        recipients = parsed.bounce.recipients
+        actions = sorted({f"{r.address}: {r.action or 'unknown'}" for r in recipients})
+        summary = f"Delivery report: {', '.join(actions) or 'no recipient named'}"
+    if case_id is None:
+        return IngestResult(outcome="bounce", reason=f"{summary} (unknown mail)"[:2000])
+    note = await message_service.add_note(
+        SYSTEM, case_id, MessageIn(body=f"{summary}\n\n{parsed.visible_text[:2000]}")
+    )
+    return IngestResult(outcome="bounce", case_id=case_id, message_id=note.id, reason=summary)

@@ -1,0 +1,118 @@
+"""Tables of the email channel: mailboxes, the inbound ledger, threading keys, outbound mail.
+
+Exactly-once ingestion rests on two unique keys: ``(mailbox, uidvalidity, uid)``
+in :class:`InboundMail` (this copy on this server was handled) and the
+Message-ID in ``messages.external_id`` (this mail exists, whichever mailbox or
+copy it came through).
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from helpdesk.tables import Case, Message, Team
+
+
+class Mailbox(Table, tablename="mailboxes"):
+    """A support address: where mail is fetched (IMAP) and sent from (SMTP).
+
+    Passwords are stored as given and never returned by the API.
+    """
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=100)
+    address = Varchar(length=320, unique=True)
+    team = ForeignKey(Team, null=True, default=None)
+    imap_host = Varchar(length=255)
+    imap_port = Integer(default=993)
+    imap_security = Varchar(length=10, default="tls")
+    imap_user = Varchar(length=320)
+    imap_password = Text(default="")
+    imap_folder = Varchar(length=255, default="INBOX")
+    smtp_host = Varchar(length=255, default="")
+    smtp_port = Integer(default=587)
+    smtp_security = Varchar(length=10, default="starttls")
+    smtp_user = Varchar(length=320, default="")
+    smtp_password = Text(default="")
+    auto_acknowledge = Boolean(default=True)
+    active = Boolean(default=True)
+    uidvalidity = BigInt(null=True, default=None)
+    last_uid = BigInt(default=0)
+    last_polled_at = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class InboundMail(Table, tablename="inbound_mail"):
+    """One fetched copy of a mail and what became of it.
+
+    ``outcome``: ``message`` (stored), ``duplicate`` (Message-ID seen before),
+    ``bounce`` (attached to the original case), ``ignored`` (loop guard or
+    rate limit), ``quarantined`` (could not be parsed; raw kept).
+    """
+
+    id = Serial(primary_key=True)
+    mailbox = ForeignKey(Mailbox, null=False)
+    uidvalidity = BigInt()
+    uid = BigInt()
+    message_id = Varchar(length=998, default="")
+    raw_sha256 = Varchar(length=64)
+    size = Integer(default=0)
+    outcome = Varchar(length=16)
+    reason = Text(default="")
+    case = ForeignKey(Case, null=True, default=None)
+    message = ForeignKey(Message, null=True, default=None)
+    attempts = Integer(default=1)
+    received_at = Timestamptz(default=TimestamptzNow())
+
+
+class ThreadKey(Table, tablename="thread_keys"):
+    """A Message-ID that belongs to a case's thread: sent, received or referenced.
+
+    A mail joins the case owning any of its own Message-ID, In-Reply-To or
+    References, so a reply that arrives before its parent and the parent itself
+    end in the same case.
+    """
+
+    id = Serial(primary_key=True)
+    case = ForeignKey(Case, null=False)
+    key = Varchar(length=998)
+
+
+class OutboundMail(Table, tablename="outbound_mail"):
+    """A mail we send: one row per reply or notice, sent at most once."""
+
+    id = Serial(primary_key=True)
+    case = ForeignKey(Case, null=False)
+    message = ForeignKey(Message, null=True, default=None)
+    mailbox = ForeignKey(Mailbox, null=True, default=None)
+    kind = Varchar(length=16)
+    to_address = Varchar(length=320)
+    message_id = Varchar(length=998, unique=True)
+    status = Varchar(length=16, default="pending")
+    attempts = Integer(default=0)
+    last_error = Text(default="")
+    claimed_at = Timestamptz(null=True, default=None)
+    sent_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AutoReplyLog(Table, tablename="auto_reply_log"):
+    """When we last sent an automatic mail to an address, for the loop guard."""
+
+    id = Serial(primary_key=True)
+    mailbox = ForeignKey(Mailbox, null=True, default=None)
+    address = Varchar(length=320)
+    kind = Varchar(length=16)
+    sent_at = Timestamptz(default=TimestamptzNow())
+
+
+EMAIL_TABLES: tuple[type[Table], ...] = (
+    Mailbox,
+    InboundMail,
+    ThreadKey,
+    OutboundMail,
+    AutoReplyLog,
+)

@@ -1,0 +1,350 @@
+"""The permission matrix: every role × every endpoint, with the exact status.
+
+Each cell gets fresh objects (a new case of team A, a new customer, …), so
+cells do not depend on each other. A case of team A is invisible to the agent
+of team B: every case endpoint answers 404 to them, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import pytest
+
+from helpdesk.channels.email import mailboxes
+from helpdesk.channels.email.mailboxes import MailboxIn
+from helpdesk.policy import SYSTEM
+from helpdesk.schemas import (
+    AgentIn,
+    AttachmentIn,
+    CustomerIn,
+    MessageIn,
+    OrganizationIn,
+    TeamIn,
+)
+from helpdesk.services import agents, customers, messages, organizations, teams
+from tests.integration.api.conftest import ROLES, Api
+
+_seq = itertools.count(1)
+
+Setup = Callable[[Api], tuple[dict[str, Any], Any]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    # anonymous, agent_a (team A), agent_b (team B), manager, admin
+    expect: tuple[int, int, int, int, int]
+    setup: Setup | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def _case(api: Api) -> dict[str, Any]:
+    return {"case": api.make_case(api.team_a).id}
+
+
+def _customer(api: Api) -> int:
+    n = next(_seq)
+    data = CustomerIn(name=f"Khách {n}", emails=[f"matrix{n}@example.vn"])
+    return api.run(customers.create_customer, SYSTEM, data).id
+
+
+def _organization(api: Api) -> int:
+    data = OrganizationIn(name=f"Org {next(_seq)}")
+    return api.run(organizations.create_organization, SYSTEM, data).id
+
+
+def _agent(api: Api) -> int:
+    n = next(_seq)
+    data = AgentIn(name=f"Staff {n}", email=f"staff{n}@support.test")
+    return api.run(agents.create_agent, SYSTEM, data).id
+
+
+def _team(api: Api) -> int:
+    return api.run(teams.create_team, SYSTEM, TeamIn(name=f"Team {next(_seq)}")).id
+
+
+def _attachment(api: Api) -> dict[str, Any]:
+    case_id = api.make_case(api.team_a).id
+    note = MessageIn(body="x", attachments=[AttachmentIn(filename="a.txt", content=b"abc")])
+    message = api.run(messages.add_note, SYSTEM, case_id, note)
+    return {"attachment": message.attachments[0].id}
+
+
+def _mailbox_body() -> dict[str, Any]:
+    n = next(_seq)
+    return {
+        "name": f"Box {n}",
+        "address": f"box{n}@support.test",
+        "imap_host": "127.0.0.1",
+        "imap_user": "u",
+        "imap_password": "p",
+    }
+
+
+def _mailbox(api: Api) -> int:
+    return api.run(mailboxes.create_mailbox, SYSTEM, msgspec.convert(_mailbox_body(), MailboxIn)).id
+
+
+def _with_body(params: Callable[[Api], dict[str, Any]], body: Any) -> Setup:
+    return lambda api: (params(api), body(api) if callable(body) else body)
+
+
+MESSAGE = {"body": "Xin chào"}
+ALL_200 = (401, 200, 200, 200, 200)
+ALL_201 = (401, 201, 201, 201, 201)
+TEAM_A_CASE = (401, 200, 404, 200, 200)
+TEAM_A_CASE_CREATED = (401, 201, 404, 201, 201)
+ADMIN_ONLY = (401, 403, 403, 403, 200)
+
+MATRIX: list[Endpoint] = [
+    # cases
+    Endpoint(
+        "POST",
+        "/cases",
+        ALL_201,
+        _with_body(
+            lambda api: {},
+            lambda api: {
+                "subject": "Hỏi giá",
+                "body": "Bao nhiêu tiền?",
+                "customer_email": f"c{next(_seq)}@example.vn",
+                "team_id": api.team_a,
+            },
+        ),
+    ),
+    Endpoint("GET", "/cases", ALL_200),
+    Endpoint("GET", "/cases/{case}", TEAM_A_CASE, _with_body(_case, None)),
+    Endpoint(
+        "PATCH", "/cases/{case}", TEAM_A_CASE, _with_body(_case, {"version": 1, "priority": "high"})
+    ),
+    Endpoint("GET", "/cases/{case}/messages", TEAM_A_CASE, _with_body(_case, None)),
+    Endpoint("POST", "/cases/{case}/messages", TEAM_A_CASE_CREATED, _with_body(_case, MESSAGE)),
+    Endpoint(
+        "POST", "/cases/{case}/customer-messages", TEAM_A_CASE_CREATED, _with_body(_case, MESSAGE)
+    ),
+    Endpoint("POST", "/cases/{case}/notes", TEAM_A_CASE_CREATED, _with_body(_case, MESSAGE)),
+    Endpoint(
+        "POST",
+        "/cases/{case}/assign",
+        TEAM_A_CASE,
+        _with_body(
+            _case, lambda api: {"assignee_id": api.agent_ids["agent_a"], "only_if_unassigned": True}
+        ),
+    ),
+    Endpoint(
+        "POST",
+        "/cases/{case}/merge",
+        TEAM_A_CASE,
+        _with_body(_case, lambda api: {"target_id": api.make_case(api.team_a).id}),
+    ),
+    Endpoint("GET", "/cases/{case}/audit", TEAM_A_CASE, _with_body(_case, None)),
+    Endpoint("GET", "/attachments/{attachment}", TEAM_A_CASE, _with_body(_attachment, None)),
+    # customers
+    Endpoint(
+        "POST",
+        "/customers",
+        ALL_201,
+        _with_body(
+            lambda api: {},
+            lambda api: {"name": "Mới", "emails": [f"new{next(_seq)}@example.vn"]},
+        ),
+    ),
+    Endpoint("GET", "/customers", ALL_200),
+    Endpoint(
+        "GET",
+        "/customers/{customer}",
+        ALL_200,
+        _with_body(lambda a: {"customer": _customer(a)}, None),
+    ),
+    Endpoint(
+        "PATCH",
+        "/customers/{customer}",
+        ALL_200,
+        _with_body(lambda a: {"customer": _customer(a)}, {"phone": "0900"}),
+    ),
+    Endpoint(
+        "GET",
+        "/customers/{customer}/360",
+        ALL_200,
+        _with_body(lambda a: {"customer": _customer(a)}, None),
+    ),
+    Endpoint(
+        "POST",
+        "/customers/{customer}/merge",
+        (401, 403, 403, 200, 200),
+        _with_body(lambda a: {"customer": _customer(a)}, lambda a: {"target_id": _customer(a)}),
+    ),
+    # organizations
+    Endpoint("POST", "/organizations", ALL_201, _with_body(lambda a: {}, {"name": "ACME"})),
+    Endpoint("GET", "/organizations", ALL_200),
+    Endpoint(
+        "GET",
+        "/organizations/{org}",
+        ALL_200,
+        _with_body(lambda a: {"org": _organization(a)}, None),
+    ),
+    Endpoint(
+        "PATCH",
+        "/organizations/{org}",
+        ALL_200,
+        _with_body(lambda a: {"org": _organization(a)}, {"notes": "x"}),
+    ),
+    # agents
+    Endpoint(
+        "POST",
+        "/agents",
+        (401, 403, 403, 403, 201),
+        _with_body(
+            lambda a: {}, lambda a: {"name": "Mới", "email": f"new{next(_seq)}@support.test"}
+        ),
+    ),
+    Endpoint("GET", "/agents", ALL_200),
+    Endpoint("GET", "/agents/me", ALL_200),
+    Endpoint("GET", "/agents/{agent}", ALL_200, _with_body(lambda a: {"agent": _agent(a)}, None)),
+    Endpoint(
+        "PATCH",
+        "/agents/{agent}",
+        ADMIN_ONLY,
+        _with_body(lambda a: {"agent": _agent(a)}, {"name": "Đổi tên"}),
+    ),
+    Endpoint(
+        "PUT",
+        "/agents/{agent}/availability",
+        (401, 200, 403, 403, 200),  # agent A's own availability
+        _with_body(lambda a: {"agent": a.agent_ids["agent_a"]}, {"availability": "available"}),
+    ),
+    Endpoint(
+        "POST",
+        "/agents/{agent}/tokens",
+        (401, 201, 403, 403, 201),  # a token for agent A
+        _with_body(lambda a: {"agent": a.agent_ids["agent_a"]}, {"name": "matrix"}),
+    ),
+    # teams
+    Endpoint(
+        "POST",
+        "/teams",
+        (401, 403, 403, 403, 201),
+        _with_body(lambda a: {}, lambda a: {"name": f"New team {next(_seq)}"}),
+    ),
+    Endpoint("GET", "/teams", ALL_200),
+    Endpoint("GET", "/teams/{team}", ALL_200, _with_body(lambda a: {"team": a.team_a}, None)),
+    Endpoint(
+        "PATCH",
+        "/teams/{team}",
+        ADMIN_ONLY,
+        _with_body(lambda a: {"team": _team(a)}, {"description": "x"}),
+    ),
+    # mailboxes (admins only)
+    Endpoint(
+        "POST",
+        "/mailboxes",
+        (401, 403, 403, 403, 201),
+        _with_body(lambda a: {}, lambda a: _mailbox_body()),
+    ),
+    Endpoint("GET", "/mailboxes", ADMIN_ONLY),
+    Endpoint(
+        "GET",
+        "/mailboxes/{mailbox}",
+        ADMIN_ONLY,
+        _with_body(lambda a: {"mailbox": _mailbox(a)}, None),
+    ),
+    Endpoint(
+        "PATCH",
+        "/mailboxes/{mailbox}",
+        ADMIN_ONLY,
+        _with_body(lambda a: {"mailbox": _mailbox(a)}, {"auto_acknowledge": False}),
+    ),
+    # the public web form: no token needed, so every role gets in
+    Endpoint(
+        "POST",
+        "/public/webform",
+        (201, 201, 201, 201, 201),
+        _with_body(
+            lambda a: {},
+            lambda a: {
+                "name": "Lan",
+                "email": f"w{next(_seq)}@example.vn",
+                "subject": "Hỏi",
+                "message": "Xin chào",
+            },
+        ),
+    ),
+]
+
+
+def test_the_matrix_covers_every_api_operation(api: Api) -> None:
+    schema = api.client.get("/schema/openapi.json").json()
+    documented = {
+        f"{method.upper()} {path.removeprefix('/api/v1')}"
+        for path, item in schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for method in item
+    }
+    placeholders = {
+        "{case}": "{case_id}",
+        "{attachment}": "{attachment_id}",
+        "{customer}": "{customer_id}",
+        "{org}": "{organization_id}",
+        "{agent}": "{agent_id}",
+        "{team}": "{team_id}",
+        "{mailbox}": "{mailbox_id}",
+    }
+    tested = set()
+    for endpoint in MATRIX:
+        label = endpoint.label
+        for ours, theirs in placeholders.items():
+            label = label.replace(ours, theirs)
+        tested.add(label)
+    assert tested == documented
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_permission_matrix(api: Api, role: str) -> None:
+    column = ROLES.index(role)
+    mismatches: dict[str, tuple[int, int, str]] = {}
+    for endpoint in MATRIX:
+        params, body = endpoint.setup(api) if endpoint.setup else ({}, None)
+        url = "/api/v1" + endpoint.path.format(**params)
+        response = api.request(role, endpoint.method, url, json=body)
+        expected = endpoint.expect[column]
+        if response.status_code != expected:
+            mismatches[endpoint.label] = (expected, response.status_code, response.text[:200])
+    assert mismatches == {}
+
+
+def test_agent_b_does_not_see_team_a_cases_in_the_list(api: Api) -> None:
+    case_a = api.make_case(api.team_a)
+    case_b = api.make_case(api.team_b)
+    triage = api.make_case(None)
+
+    def listed(role: str) -> set[int]:
+        return {c["id"] for c in api.get("/api/v1/cases", role=role).json()["items"]}
+
+    assert listed("agent_a") == {case_a.id, triage.id}
+    assert listed("agent_b") == {case_b.id, triage.id}
+    assert listed("manager") == listed("admin") == {case_a.id, case_b.id, triage.id}
+    # Filtering on team A does not leak it either.
+    response = api.get("/api/v1/cases", role="agent_b", params={"team_id": api.team_a})
+    assert response.json()["items"] == []
+    # An agent keeps seeing a case of another team assigned to them.
+    api.post(f"/api/v1/cases/{case_a.id}/assign", json={"assignee_id": api.agent_ids["agent_b"]})
+    assert case_a.id in listed("agent_b")
+    assert api.get(f"/api/v1/cases/{case_a.id}", role="agent_b").status_code == 200
+
+
+def test_an_agent_may_not_change_their_own_role(api: Api) -> None:
+    me = api.agent_ids["agent_a"]
+    response = api.patch(f"/api/v1/agents/{me}", role="agent_a", json={"role": "admin"})
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    password = api.patch(f"/api/v1/agents/{me}", role="agent_a", json={"password": "a-long-secret"})
+    assert password.status_code == 200
