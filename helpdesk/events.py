@@ -21,6 +21,8 @@ from typing import Any
 
 import msgspec
 
+from helpdesk import _sql as sql
+from helpdesk.clock import utcnow
 from helpdesk.db import before_commit, on_commit, transaction_state
 from helpdesk.pubsub import PubSub, StreamFrame
 from helpdesk.tables import EventStream, OutboxEvent
@@ -183,12 +185,20 @@ async def _store(batch: list[_Emitted]) -> None:
                 )
             )
             next_seq[stream] += 1
-    await OutboxEvent.insert(
-        *(
-            OutboxEvent(stream=f.stream, seq=f.seq, type=f.type, payload=f.payload)
+    now = utcnow()
+    await sql.insert_many(
+        OutboxEvent,
+        [
+            {
+                "stream": f.stream,
+                "seq": f.seq,
+                "type": f.type,
+                "payload": f.payload,
+                "created_at": now,
+            }
             for item in batch
             for f in item.frames
-        )
+        ],
     )
 
 

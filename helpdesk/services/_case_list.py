@@ -10,6 +10,7 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 from piccolo.query.methods.select import Select
 
+from helpdesk.domain import parse_case_reference
 from helpdesk.errors import ValidationError
 from helpdesk.policy import Principal, case_scope
 from helpdesk.schemas import CaseFilter, CaseOut, Page
@@ -79,8 +80,12 @@ def apply_filters(query: Select[Any], filters: CaseFilter) -> Select[Any]:
             )
         )
     if filters.text:
+        text = filters.text.strip().upper().lstrip("#")
+        reference = parse_case_reference(text) if text.startswith("HD-") else None
         pattern = like_pattern(filters.text)
-        if pattern is not None:
+        if reference is not None:
+            query = query.where(Case.id == reference)
+        elif pattern is not None:
             query = query.where(WhereRaw("search_text LIKE {} ESCAPE '\\'", pattern))
     return query
 

@@ -7,13 +7,19 @@ from typing import Any
 
 import msgspec
 
+from helpdesk.clock import utcnow
 from helpdesk.domain import case_reference
 from helpdesk.schemas import AttachmentOut, CaseOut, MessageOut
 
-
-def utcnow() -> datetime:
-    """The current instant, timezone-aware UTC."""
-    return datetime.now(UTC)
+__all__ = [
+    "as_utc",
+    "attachment_out",
+    "case_out",
+    "json_dict",
+    "json_list",
+    "message_out",
+    "utcnow",
+]
 
 
 def as_utc(value: datetime | None) -> datetime | None:

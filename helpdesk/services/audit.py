@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpdesk import _sql as sql
 from helpdesk.policy import Principal
 from helpdesk.schemas import AuditOut
-from helpdesk.services._convert import as_utc, json_dict
+from helpdesk.services._convert import as_utc, json_dict, utcnow
 from helpdesk.tables import AuditEntry
 
 
@@ -20,16 +21,19 @@ async def record(
     changes: dict[str, Any] | None = None,
 ) -> None:
     """Append one entry; call inside the transaction of the change it describes."""
-    await AuditEntry.insert(
-        AuditEntry(
-            actor_kind=principal.kind,
-            actor_id=principal.id,
-            case=case_id,
-            entity=entity,
-            entity_id=entity_id,
-            action=action,
-            changes=changes or {},
-        )
+    await sql.insert(
+        AuditEntry,
+        {
+            "actor_kind": principal.kind,
+            "actor_id": principal.id,
+            "case": case_id,
+            "entity": entity,
+            "entity_id": entity_id,
+            "action": action,
+            "changes": changes or {},
+            "created_at": utcnow(),
+        },
+        returning="",
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from msgspec import UNSET
 
+from helpdesk import _sql as sql
 from helpdesk.db import transaction
 from helpdesk.domain import Channel, MessageKind, Status, can_transition, case_reference
 from helpdesk.errors import (
@@ -50,8 +51,9 @@ __all__ = [
 ]
 
 
-def _search_text(case_id: int, subject: str, customer_name: str) -> str:
-    return fold(f"{case_reference(case_id)} {subject} {customer_name}")
+def _search_text(subject: str, customer_name: str) -> str:
+    """What the case list's text filter matches (case numbers are found by id)."""
+    return fold(f"{subject} {customer_name}")
 
 
 async def _customer_for(principal: Principal, data: CaseCreate) -> int:
@@ -71,8 +73,12 @@ async def _ensure_team(team_id: int | None) -> None:
         raise ValidationError(f"team {team_id} does not exist")
 
 
+def _clean_tags(tags: list[str]) -> list[str]:
+    return sorted(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
+
+
 async def _set_tags(case_id: int, tags: list[str]) -> list[str]:
-    clean = sorted(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
+    clean = _clean_tags(tags)
     await CaseTag.delete().where(CaseTag.case == case_id)
     if clean:
         await CaseTag.insert(*(CaseTag(case=case_id, tag=t) for t in clean))
@@ -104,27 +110,29 @@ async def open_case(
         assert customer is not None
         await _ensure_team(data.team_id)
         now = utcnow()
-        rows = await Case.insert(
-            Case(
-                subject=data.subject,
-                priority=data.priority,
-                channel=data.channel,
-                customer=customer_id,
-                organization=customer["organization"],
-                team=data.team_id,
-                language=detect_language(f"{data.subject}\n{data.body}"),
-                created_at=now,
-                updated_at=now,
-            )
+        tags = _clean_tags(data.tags)
+        rows = await sql.insert(
+            Case,
+            {
+                "subject": data.subject,
+                "status": Status.NEW,
+                "priority": data.priority,
+                "channel": data.channel,
+                "customer": customer_id,
+                "organization": customer["organization"],
+                "team": data.team_id,
+                "tags": tags,
+                "language": detect_language(f"{data.subject}\n{data.body}"),
+                "version": 1,
+                "search_text": _search_text(data.subject, customer["name"]),
+                "created_at": now,
+                "updated_at": now,
+            },
+            returning="*",
         )
         case_id = int(rows[0]["id"])
-        tags = await _set_tags(case_id, data.tags)
-        await Case.update(
-            {
-                Case.tags: tags,
-                Case.search_text: _search_text(case_id, data.subject, customer["name"]),
-            }
-        ).where(Case.id == case_id)
+        if tags:
+            await CaseTag.insert(*(CaseTag(case=case_id, tag=t) for t in tags))
         row = {"id": case_id, "team": data.team_id, "customer": customer_id}
         await insert_message(
             case=row,
@@ -149,7 +157,7 @@ async def open_case(
         await emit(
             event, [case_stream(case_id), team_stream(data.team_id), customer_stream(customer_id)]
         )
-    return case_out(await case_row(case_id))
+    return case_out(rows[0])
 
 
 async def get_case(principal: Principal, case_id: int) -> CaseOut:
@@ -245,9 +253,7 @@ async def _update_values(
         customer = (
             await Customer.select(Customer.name).where(Customer.id == case["customer"]).first()
         )
-        values[Case.search_text] = _search_text(
-            case["id"], data.subject, customer["name"] if customer else ""
-        )
+        values[Case.search_text] = _search_text(data.subject, customer["name"] if customer else "")
     if data.status is not UNSET and data.status != case["status"]:
         values.update(_status_values(Status(case["status"]), data.status))
         changes["status"] = [case["status"], data.status]

@@ -7,6 +7,7 @@ from typing import Any
 
 import nh3
 
+from helpdesk import _sql as sql
 from helpdesk.db import transaction
 from helpdesk.domain import Channel, MessageKind, Status
 from helpdesk.errors import InvalidTransitionError, NotFoundError, ValidationError
@@ -80,18 +81,20 @@ async def insert_message(
     if not data.body.strip() and not data.html and not data.attachments:
         raise ValidationError("a message needs a body or an attachment")
     stored = await _store_attachments(data.attachments)
-    rows = await Message.insert(
-        Message(
-            case=case["id"],
-            kind=kind,
-            author_agent=author_agent_id,
-            author_customer=author_customer_id,
-            channel=channel,
-            body_text=data.body,
-            body_html=sanitize_html(data.html) if data.html else "",
-            external_id=external_id,
-            meta=meta or {},
-        )
+    rows = await sql.insert(
+        Message,
+        {
+            "case": case["id"],
+            "kind": kind,
+            "author_agent": author_agent_id,
+            "author_customer": author_customer_id,
+            "channel": channel,
+            "body_text": data.body,
+            "body_html": sanitize_html(data.html) if data.html else "",
+            "external_id": external_id,
+            "meta": meta or {},
+            "created_at": utcnow(),
+        },
     )
     message_id = int(rows[0]["id"])
     if stored:
