@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import random
 import sys
 import time
@@ -24,6 +25,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _http import KeepAliveClient
 from _stack import Stack, add_stack_options, summary
 
 SUBJECTS = (
@@ -60,15 +62,14 @@ async def load(url: str, token: str, total: int, concurrency: int) -> tuple[floa
 
     async def client_loop(seed: int) -> None:
         rng = random.Random(seed)
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits) as client:
+        async with KeepAliveClient(url, headers) as client:
             while (n := next(counter)) < total:
-                body = payload(n, rng)
+                body = json.dumps(payload(n, rng)).encode()
                 start = time.perf_counter()
-                response = await client.post("/api/v1/cases", json=body)
+                status, answer = await client.request("POST", "/api/v1/cases", body)
                 latencies.append((time.perf_counter() - start) * 1000)
-                if response.status_code != 201:
-                    raise SystemExit(f"POST /api/v1/cases: {response.status_code} {response.text}")
+                if status != 201:
+                    raise SystemExit(f"POST /api/v1/cases: {status} {answer[:500]!r}")
 
     start = time.perf_counter()
     await asyncio.gather(*(client_loop(i) for i in range(concurrency)))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import sqlite3
 import threading
 import time
@@ -33,7 +34,10 @@ from typing import Any
 import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, dict_factory
 
+logger = logging.getLogger(__name__)
+
 READERS_PER_LOOP = 3
+CHECKPOINT_EVERY = 200
 BUSY_SLICE_SECONDS = 0.05  # the writer's busy timeout; longer waits are retried asynchronously
 READ_QUERY_TYPES = frozenset({"select", "count", "exists", "objects", "table_exists"})
 
@@ -80,6 +84,7 @@ class _SyncWriter:
         self.path = path
         self.lock = threading.Lock()
         self.connection: sqlite3.Connection | None = None
+        self.commits = 0
 
     def connect(self) -> sqlite3.Connection:
         if self.connection is None:
@@ -93,6 +98,9 @@ class _SyncWriter:
             connection.row_factory = dict_factory
             connection.execute("PRAGMA foreign_keys = 1")
             connection.execute("PRAGMA synchronous = NORMAL")
+            # Checkpoints would run inside a commit, on the event loop: they are
+            # run from a reader's thread instead (see checkpoint_soon).
+            connection.execute("PRAGMA wal_autocheckpoint = 0")
             self.connection = connection
         return self.connection
 
@@ -103,7 +111,7 @@ class _SyncWriter:
             if time.monotonic() > deadline:
                 raise sqlite3.OperationalError("database is locked (writer busy)")
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.02)
+            delay = min(delay * 2, 0.002)
 
     async def begin(self, deadline: float) -> sqlite3.Connection:
         """``BEGIN IMMEDIATE``, retrying while another process writes."""
@@ -163,6 +171,7 @@ class _WriteTransaction:
                 except BaseException:
                     self.connection.execute("ROLLBACK")
                     raise
+                self.engine.checkpoint_soon()
             else:
                 self.connection.execute("ROLLBACK")
         finally:
@@ -180,6 +189,7 @@ class HelpdeskSQLiteEngine(SQLiteEngine):
         self.timeout = timeout
         self._loops: dict[asyncio.AbstractEventLoop, _LoopConnections] = {}
         self._writer = _SyncWriter(path)
+        self._background: set[asyncio.Task[None]] = set()
 
     async def _slot(self) -> _LoopConnections:
         loop = asyncio.get_running_loop()
@@ -195,6 +205,22 @@ class HelpdeskSQLiteEngine(SQLiteEngine):
                 if len(slot.readers) < READERS_PER_LOOP:
                     slot.readers.append(await _connect(self.path, self.timeout))
         return slot.readers[next(slot.turn) % len(slot.readers)]
+
+    def checkpoint_soon(self) -> None:
+        """Every :data:`CHECKPOINT_EVERY` commits, copy the WAL back into the
+        database file from a reader's thread, off the event loop."""
+        self._writer.commits += 1
+        if self._writer.commits % CHECKPOINT_EVERY == 0:
+            task = asyncio.get_running_loop().create_task(self._checkpoint())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _checkpoint(self) -> None:
+        connection = await self._reader()
+        try:
+            await connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            logger.warning("WAL checkpoint failed", exc_info=True)
 
     def write_transaction(self) -> _WriteTransaction:
         """A ``BEGIN IMMEDIATE`` transaction on the loop's writer (joins the current one)."""
