@@ -1,4 +1,4 @@
-"""The ``helpdesk`` command: migrate, run, web, worker, mail, demo, create-agent.
+"""The ``helpdesk`` command: migrate, run, web, worker, mail, mailbox, demo, create-agent.
 
 Every command reads its settings from ``HELPDESK_*`` variables when it starts
 (:func:`helpdesk.settings.load_settings`). A user error (invalid settings, an
@@ -7,7 +7,8 @@ unreachable database or Redis, an agent that exists already) prints one line,
 
 This module parses options and reports; the work is done by the private
 modules beside it: ``_db`` (database steps), ``_serve`` (uvicorn) and
-``_worker`` (worker and mail processes).
+``_worker`` (worker and mail processes), ``_mail`` (the ``mail`` and ``mailbox``
+commands).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import click
 import msgspec
 
-from helpdesk.cli import _db, _worker
+from helpdesk.cli import _db, _mail, _worker
 from helpdesk.domain import Role
 from helpdesk.errors import ConfigError, HelpdeskError
 from helpdesk.settings import load_settings
@@ -167,23 +168,8 @@ def worker(threads: int | None, processes: int) -> None:
         raise click.ClickException(failure)
 
 
-@main.command()
-def mail() -> None:
-    """Follow every active mailbox: turn new mail into cases (scale-out mode).
-
-    Run exactly one per deployment, beside the `helpdesk web` and `helpdesk
-    worker` processes; `helpdesk run` already does this in embedded mode.
-    Needs HELPDESK_REDIS_URL. Stops on SIGTERM or Ctrl-C.
-    """
-    settings = load_settings()
-    if settings.redis_url is None:
-        raise ConfigError(
-            "helpdesk mail needs HELPDESK_REDIS_URL (the Redis task queue); "
-            "without Redis, `helpdesk run` follows the mailboxes inside the web process"
-        )
-    asyncio.run(_db.check_ready(settings))
-    _worker.check_redis(settings.redis_url)
-    _worker.serve_mail()
+main.add_command(_mail.mail)
+main.add_command(_mail.mailbox)
 
 
 @main.command()

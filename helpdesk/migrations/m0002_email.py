@@ -19,7 +19,12 @@ from helpdesk.tables import CustomerEmail
 
 
 async def apply(engine: Engine[Any]) -> None:
-    """Create the email tables, their keys, and the bounce flag on addresses."""
+    """Create the email tables, their keys, and the bounce flag on addresses.
+
+    ``outbound_mail.case`` is nullable (a size notice belongs to no case) and
+    the row keeps the notice's ``subject`` and ``body_text``: edited in place,
+    as this migration was not released before.
+    """
     for table in EMAIL_TABLES:
         await table.create_table(if_not_exists=True)
     await create_index(engine, InboundMail, ["mailbox", "uidvalidity", "uid"], unique=True)

@@ -4,7 +4,9 @@ Runs inside the filing transaction of :mod:`helpdesk.channels.email.ingest`,
 which records the outcome in the inbound ledger. The order of the checks: a
 Message-ID stored before (a duplicate), no sender, one of our own addresses,
 a delivery report, a case found by threading, else a new case (rate-limited
-per sender). A reply to a closed case opens a follow-up case.
+per sender). A reply to a closed case opens a follow-up case. A mail whose
+thread had split into several open cases (replies that arrived before their
+parents) joins the oldest, and the others are merged into it.
 """
 
 from __future__ import annotations
@@ -16,18 +18,22 @@ import msgspec
 from helpdesk.channels.email import threading as mail_threading
 from helpdesk.channels.email.loop_guard import flag_bounced, may_open_case, our_addresses
 from helpdesk.channels.email.schemas import ParsedMail
-from helpdesk.domain import Channel, Status
+from helpdesk.domain import Channel, Status, case_reference
+from helpdesk.errors import ConflictError
+from helpdesk.i18n import DEFAULT_LOCALE, Translator, translator
 from helpdesk.policy import SYSTEM
 from helpdesk.schemas import AttachmentIn, CaseCreate, MessageIn
 from helpdesk.services import cases as case_service
 from helpdesk.services import messages as message_service
 from helpdesk.services.customers import find_or_create_by_email
-from helpdesk.tables import Attachment, Case, Message
+from helpdesk.tables import Attachment, Case, Customer, Message
 from helpdesk.text import detect_language
 
 Outcome = Literal["message", "duplicate", "bounce", "ignored", "quarantined", "rejected"]
 NO_SUBJECT = "(no subject)"
+"""Subject of a case whose mail had none (the msgid: stored translated)."""
 NO_BODY = "(empty message)"
+"""Body of a message whose mail had no text, HTML or file (the msgid: stored translated)."""
 
 
 class MailboxRef(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,20 +77,46 @@ async def decide(mailbox: MailboxRef, raw_sha: str, parsed: ParsedMail) -> Inges
         return await _file_bounce(parsed)
     case_id = await mail_threading.find_case(parsed)
     if case_id is not None:
+        await _join_split_thread(case_id, parsed)
         return await _add_to_case(case_id, raw_sha, parsed)
     return await _open_case(mailbox, raw_sha, parsed)
 
 
-def _body(parsed: ParsedMail) -> str:
-    """The text to store: a mail with no text, HTML or file still becomes a message."""
+async def _join_split_thread(case_id: int, parsed: ParsedMail) -> None:
+    """Merge into ``case_id`` the other open cases this mail's thread opened
+    (replies that arrived before their parents); their messages and thread
+    keys move. A case merged or closed meanwhile by another ingester is skipped.
+    """
+    for stray in await mail_threading.split_cases(parsed, case_id):
+        try:
+            await case_service.merge_cases(SYSTEM, stray, case_id)
+        except ConflictError:
+            continue
+        await mail_threading.move_keys(stray, case_id)
+
+
+async def case_language(case_id: int) -> str:
+    """The language of a case (``vi`` when unknown), for the texts we write into it."""
+    row = await Case.select(Case.language).where(Case.id == case_id).first()
+    return str(row["language"] or DEFAULT_LOCALE) if row else DEFAULT_LOCALE
+
+
+async def _customer_locale(customer_id: int) -> str:
+    row = await Customer.select(Customer.locale).where(Customer.id == customer_id).first()
+    return str(row["locale"] or DEFAULT_LOCALE) if row else DEFAULT_LOCALE
+
+
+def _body(parsed: ParsedMail, locale: str) -> str:
+    """The text to store: a mail with no text, HTML or file still becomes a message,
+    whose text says so in ``locale``."""
     if parsed.text.strip() or parsed.html or parsed.attachments:
         return parsed.text
-    return NO_BODY
+    return translator(locale)(NO_BODY)
 
 
-def _message_in(parsed: ParsedMail) -> MessageIn:
+def _message_in(parsed: ParsedMail, locale: str) -> MessageIn:
     return MessageIn(
-        body=_body(parsed),
+        body=_body(parsed, locale),
         html=parsed.html,
         attachments=[
             AttachmentIn(filename=a.filename, content=a.content, content_type=a.content_type)
@@ -124,8 +156,9 @@ async def _add_to_case(case_id: int, raw_sha: str, parsed: ParsedMail) -> Ingest
         return await _open_follow_up(case_id, raw_sha, parsed)
     assert parsed.from_address is not None
     customer_id = await find_or_create_by_email(parsed.from_address, parsed.from_name)
+    message_in = _message_in(parsed, await case_language(case_id))
     message = await message_service.add_customer_message(
-        SYSTEM, case_id, _message_in(parsed), channel=Channel.EMAIL, customer_id=customer_id,
+        SYSTEM, case_id, message_in, channel=Channel.EMAIL, customer_id=customer_id,
         external_id=parsed.message_id, meta=_meta(raw_sha, parsed),
     )  # fmt: skip
     await _mark_inline(message.id, parsed)
@@ -139,18 +172,20 @@ async def _open_case(
     assert parsed.from_address is not None
     if follow_up_of is None and not await may_open_case(parsed.from_address):
         return IngestResult(outcome="ignored", reason="too many new cases from this sender")
-    subject = parsed.subject.strip() or NO_SUBJECT
     # A new customer gets the language they wrote in (for the acknowledgement).
-    language = detect_language(f"{subject}\n{parsed.visible_text}")
+    language = detect_language(f"{parsed.subject}\n{parsed.visible_text}")
     customer_id = await find_or_create_by_email(parsed.from_address, parsed.from_name, language)
+    locale = await _customer_locale(customer_id)
+    subject = parsed.subject.strip() or translator(locale)(NO_SUBJECT)
+    message_in = _message_in(parsed, locale)
     data = CaseCreate(
         subject=subject[:500],
-        body=_body(parsed),
+        body=message_in.body,
         html=parsed.html,
         customer_id=customer_id,
         channel=Channel.EMAIL,
         team_id=mailbox.team_id,
-        attachments=_message_in(parsed).attachments,
+        attachments=message_in.attachments,
     )
     meta = _meta(raw_sha, parsed) | ({"follow_up_of": follow_up_of} if follow_up_of else {})
     case = await case_service.open_case(SYSTEM, data, external_id=parsed.message_id, meta=meta)
@@ -171,11 +206,9 @@ async def _open_follow_up(closed_case_id: int, raw_sha: str, parsed: ParsedMail)
     )
     result = await _open_case(mailbox, raw_sha, parsed, follow_up_of=closed_case_id)
     if result.case_id is not None:
-        await message_service.add_note(
-            SYSTEM,
-            result.case_id,
-            MessageIn(body=f"Follow-up of closed case HD-{closed_case_id:06d}"),
-        )
+        _ = translator(await case_language(result.case_id))
+        text = _("Follow-up of closed case %(reference)s", reference=case_reference(closed_case_id))
+        await message_service.add_note(SYSTEM, result.case_id, MessageIn(body=text))
     return result
 
 
@@ -183,22 +216,30 @@ async def _file_bounce(parsed: ParsedMail) -> IngestResult:
     """Attach a delivery report to the case of the mail that bounced; open nothing.
 
     Addresses that failed for good are flagged on the customer record; a
-    report of delay only leaves the note.
+    report of delay only leaves the note, written in the case's language (the
+    ledger's reason stays in English).
     """
     assert parsed.bounce is not None
     case_id = await mail_threading.case_of_message_id(parsed.bounce.original_message_id)
-    failed = parsed.bounce.failed
-    for address in failed:
+    for address in parsed.bounce.failed:
         await flag_bounced(address)
-    if failed:
-        summary = f"Delivery failed: {', '.join(failed)}"
-    else:
-        recipients = parsed.bounce.recipients
-        actions = sorted({f"{r.address}: {r.action or 'unknown'}" for r in recipients})
-        summary = f"Delivery report: {', '.join(actions) or 'no recipient named'}"
+    summary = _bounce_summary(parsed, translator("en"))
     if case_id is None:
         return IngestResult(outcome="bounce", reason=f"{summary} (unknown mail)"[:2000])
+    text = _bounce_summary(parsed, translator(await case_language(case_id)))
     note = await message_service.add_note(
-        SYSTEM, case_id, MessageIn(body=f"{summary}\n\n{parsed.visible_text[:2000]}")
+        SYSTEM, case_id, MessageIn(body=f"{text}\n\n{parsed.visible_text[:2000]}")
     )
     return IngestResult(outcome="bounce", case_id=case_id, message_id=note.id, reason=summary)
+
+
+def _bounce_summary(parsed: ParsedMail, _: Translator) -> str:
+    """One line about a delivery report: the failed addresses, else each recipient's action."""
+    assert parsed.bounce is not None
+    if parsed.bounce.failed:
+        return _("Delivery failed: %(addresses)s", addresses=", ".join(parsed.bounce.failed))
+    actions = sorted(
+        {f"{r.address}: {r.action or _('(no action given)')}" for r in parsed.bounce.recipients}
+    )
+    named = ", ".join(actions) or _("no recipient named")
+    return _("Delivery report: %(recipients)s", recipients=named)

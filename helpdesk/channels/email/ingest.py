@@ -11,7 +11,10 @@ a crash leaves either all of it or none of it.
 A mail never blocks its mailbox: one that cannot be parsed, or whose filing
 fails for a reason of its own, is quarantined with its raw bytes kept. Only
 infrastructure failures (database or network gone) propagate, so that the
-ingester retries the same mail later.
+ingester retries the same mail later. A mail over the size limit, or with an
+attachment over the attachment limit, is rejected (raw bytes kept, never
+retried), and its sender gets at most one size notice per loop-guard window
+(:mod:`helpdesk.channels.email.notices`), queued in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg  # type: ignore[import-untyped]
 import msgspec
@@ -32,6 +35,7 @@ from helpdesk.channels.email.filing import (
     Outcome,
     decide,
 )
+from helpdesk.channels.email.notices import MailHeaders, queue_size_notice, read_headers
 from helpdesk.channels.email.parse import UnparseableMail, parse_mail
 from helpdesk.channels.email.schemas import ParsedMail
 from helpdesk.channels.email.tables import InboundMail
@@ -101,11 +105,49 @@ async def ingest_mail(mailbox: MailboxRef, uidvalidity: int, uid: int, raw: byte
     try:
         parsed = await asyncio.to_thread(parse_mail, raw, max_bytes=max_mail_bytes())
     except UnparseableMail as exc:
+        if exc.reason == "too_large":
+            headers = await asyncio.to_thread(read_headers, raw)
+            logger.warning("rejected mail uid=%s in mailbox %s: %s", uid, mailbox.id, exc.detail)
+            ledger = _Ledger(mailbox.id, uidvalidity, uid, raw_sha, len(raw))
+            return await _reject_too_large(ledger, exc.detail, headers, max_mail_bytes())
         logger.warning("quarantined mail uid=%s in mailbox %s: %s", uid, mailbox.id, exc.detail)
-        outcome: Outcome = "rejected" if exc.reason == "too_large" else "quarantined"
-        await _record(mailbox.id, uidvalidity, uid, raw_sha, len(raw), outcome, exc.detail, "")
-        return IngestResult(outcome=outcome, reason=exc.detail)
+        await _record(
+            mailbox.id, uidvalidity, uid, raw_sha, len(raw), "quarantined", exc.detail, ""
+        )
+        return IngestResult(outcome="quarantined", reason=exc.detail)
     return await file_parsed(mailbox, uidvalidity, uid, raw_sha, len(raw), parsed)
+
+
+class _Ledger(NamedTuple):
+    """The ledger key and raw-mail facts of one fetched copy."""
+
+    mailbox_id: int
+    uidvalidity: int
+    uid: int
+    raw_sha: str
+    size: int
+
+
+async def _reject_too_large(
+    ledger: _Ledger, reason: str, headers: MailHeaders, limit_bytes: int
+) -> IngestResult:
+    """Record a mail refused for its size and queue the size notice, in one transaction."""
+    async with transaction():
+        await _record(*ledger, "rejected", reason, headers.message_id)
+        row = await (
+            InboundMail.select(InboundMail.id)
+            .where(
+                (InboundMail.mailbox == ledger.mailbox_id)
+                & (InboundMail.uidvalidity == ledger.uidvalidity)
+                & (InboundMail.uid == ledger.uid)
+            )
+            .first()
+        )
+        if row is not None:
+            await queue_size_notice(
+                ledger.mailbox_id, int(row["id"]), headers, limit_bytes=limit_bytes
+            )
+    return IngestResult(outcome="rejected", reason=reason)
 
 
 def max_mail_bytes() -> int:
@@ -166,9 +208,9 @@ async def file_parsed(
     """File an already parsed mail (also used by :func:`reprocess_quarantined`).
 
     A failure caused by the mail itself quarantines it (an attachment over the
-    limit rejects it); infrastructure failures propagate. When another
-    ingester files the same Message-ID at the same moment, the unique key
-    decides and this copy is filed again, as a duplicate.
+    limit rejects it, with a size notice); infrastructure failures propagate.
+    When another ingester files the same Message-ID at the same moment, the
+    unique key decides and this copy is filed again, as a duplicate.
     """
     for attempt in (1, 2):
         try:
@@ -182,7 +224,12 @@ async def file_parsed(
             reason = "conflict while filing"
             outcome: Outcome = "quarantined"
         except AttachmentTooLargeError as exc:
-            reason, outcome = exc.detail, "rejected"
+            headers = MailHeaders(
+                from_address=parsed.from_address, subject=parsed.subject,
+                message_id=parsed.message_id, machine=parsed.loop_reason,
+            )  # fmt: skip
+            ledger = _Ledger(mailbox.id, uidvalidity, uid, raw_sha, size)
+            return await _reject_too_large(ledger, exc.detail, headers, blob_store().max_bytes)
         except Exception as exc:  # a mail that breaks filing must not block the mailbox
             logger.exception("mail uid=%s in mailbox %s could not be filed", uid, mailbox.id)
             reason, outcome = f"filing failed: {type(exc).__name__}: {exc}"[:2000], "quarantined"

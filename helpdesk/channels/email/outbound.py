@@ -23,12 +23,14 @@ from email.message import EmailMessage
 from typing import Any
 
 from helpdesk.channels.email import compose
+from helpdesk.channels.email.filing import case_language
 from helpdesk.channels.email.loop_guard import claim_auto_reply
 from helpdesk.channels.email.schemas import ParsedMail
 from helpdesk.channels.email.tables import InboundMail, Mailbox, OutboundMail, ThreadKey
 from helpdesk.channels.email.threading import remember_keys
 from helpdesk.db import on_commit, transaction
 from helpdesk.domain import Channel, MessageKind, case_reference
+from helpdesk.i18n import translator
 from helpdesk.policy import SYSTEM
 from helpdesk.schemas import MessageIn
 from helpdesk.services import messages as message_service
@@ -67,11 +69,12 @@ async def _insert(values: dict[str, Any]) -> int | None:
     """Insert an outbound row unless its Message-ID exists; its id, or None."""
     rows = await OutboundMail.raw(
         "INSERT INTO outbound_mail (\"case\", message, mailbox, kind, to_address, message_id,"
-        " status, attempts, last_error, created_at)"
-        " VALUES ({}, {}, {}, {}, {}, {}, 'pending', 0, '', {})"
+        " subject, body_text, status, attempts, last_error, created_at)"
+        " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, 'pending', 0, '', {})"
         " ON CONFLICT (message_id) DO NOTHING RETURNING id",
         values["case"], values["message"], values["mailbox"], values["kind"],
-        values["to_address"], values["message_id"], utcnow(),
+        values["to_address"], values["message_id"], values.get("subject", ""),
+        values.get("body_text", ""), utcnow(),
     )  # fmt: skip
     return int(rows[0]["id"]) if rows else None
 
@@ -158,6 +161,27 @@ async def queue_acknowledgement(mailbox_id: int, case_id: int, parsed: ParsedMai
     return outbound_id
 
 
+async def queue_notice(
+    mailbox_id: int, to_address: str, kind: str, key: int, subject: str, text: str
+) -> int | None:
+    """Queue an automatic mail that belongs to no case (e.g. a size notice).
+
+    ``key`` makes its Message-ID (one notice per ``kind`` and ``key``); the
+    caller has already asked the loop guard. Joins the caller's transaction;
+    the send is enqueued after commit. None when the notice exists already.
+    """
+    mid = compose.make_message_id(kind, key, _Identity.secret, _Identity.domain)
+    async with transaction():
+        outbound_id = await _insert(
+            {"case": None, "message": None, "mailbox": mailbox_id, "kind": kind,
+             "to_address": to_address.lower(), "message_id": mid, "subject": subject,
+             "body_text": text}
+        )  # fmt: skip
+        if outbound_id is not None:
+            await _enqueue_after_commit(outbound_id)
+    return outbound_id
+
+
 async def _claim(outbound_id: int) -> int | None:
     """Take the mail for sending; the number of this attempt, or None when taken or done."""
     stale = utcnow() - CLAIM_TIMEOUT
@@ -211,7 +235,8 @@ async def send_outbound(outbound_id: int) -> bool:
 
 
 async def mark_failed(outbound_id: int, reason: str) -> None:
-    """Give up on a mail, and tell the agents with a note in its case."""
+    """Give up on a mail, and tell the agents with a note in its case (if any),
+    in the case's language."""
     async with transaction():
         updated = (
             await OutboundMail.update(
@@ -220,16 +245,31 @@ async def mark_failed(outbound_id: int, reason: str) -> None:
             .where((OutboundMail.id == outbound_id) & (OutboundMail.status != "failed"))
             .returning(OutboundMail.case, OutboundMail.to_address)
         )
-        if updated:
+        if updated and updated[0]["case"] is not None:
             row = updated[0]
-            text = f"Email to {row['to_address']} could not be sent: {reason[:1000]}"
+            _ = translator(await case_language(row["case"]))
+            text = _("Email to %(address)s could not be sent: %(reason)s",
+                     address=row["to_address"], reason=reason[:1000])  # fmt: skip
             await message_service.add_note(SYSTEM, row["case"], MessageIn(body=text))
+
+
+def _notice(row: dict[str, Any], mailbox: dict[str, Any]) -> EmailMessage:
+    """A notice without a case: as rendered when queued, with no case reference."""
+    return compose.build(
+        compose.Outgoing(
+            message_id=row["message_id"], from_address=mailbox["address"],
+            from_name=mailbox["name"], to_address=row["to_address"], subject=row["subject"],
+            text=row["body_text"], auto_submitted=True,
+        )
+    )  # fmt: skip
 
 
 async def _build(outbound_id: int) -> tuple[EmailMessage, dict[str, Any]]:
     row = await OutboundMail.select().where(OutboundMail.id == outbound_id).first()
     assert row is not None
     mailbox = await Mailbox.select().where(Mailbox.id == row["mailbox"]).first()
+    if mailbox is not None and row["case"] is None:
+        return _notice(row, mailbox), mailbox
     case = await Case.select().where(Case.id == row["case"]).first()
     if mailbox is None or case is None:
         raise RuntimeError(f"outbound mail {outbound_id}: mailbox or case is gone")

@@ -82,15 +82,23 @@ class ThreadKey(Table, tablename="thread_keys"):
 
 
 class OutboundMail(Table, tablename="outbound_mail"):
-    """A mail we send: one row per reply or notice, sent at most once."""
+    """A mail we send: one row per reply or notice, sent at most once.
+
+    ``case`` is empty for a notice about a mail that opened no case (a mail
+    over the size limit); such a notice carries its ``subject`` and
+    ``body_text``, rendered when it was queued. Mails of a case are rendered
+    when they are sent, and leave both empty.
+    """
 
     id = Serial(primary_key=True)
-    case = ForeignKey(Case, null=False)
+    case = ForeignKey(Case, null=True, default=None)
     message = ForeignKey(Message, null=True, default=None)
     mailbox = ForeignKey(Mailbox, null=True, default=None)
     kind = Varchar(length=16)
     to_address = Varchar(length=320)
     message_id = Varchar(length=998, unique=True)
+    subject = Text(default="")
+    body_text = Text(default="")
     status = Varchar(length=16, default="pending")
     attempts = Integer(default=0)
     last_error = Text(default="")

@@ -7,6 +7,12 @@ case through the reply's References, and the reply finds the parent's case
 the other way round: the order in which the server hands mails over does not
 matter.
 
+When replies arrive before their parents and name only their direct parent
+(In-Reply-To without References), one thread can open several cases before
+the mail that links them arrives: that mail goes to the oldest of them, and
+the other open cases are merged into it (:func:`split_cases`,
+:func:`move_keys`).
+
 A case number in the subject (``[#HD-000123]``) is honoured only when the
 sender is already a participant of that case: otherwise anyone could write
 into someone else's case by guessing a number.
@@ -16,7 +22,7 @@ from __future__ import annotations
 
 from helpdesk.channels.email.schemas import ParsedMail
 from helpdesk.channels.email.tables import ThreadKey
-from helpdesk.domain import Status
+from helpdesk.domain import Channel, Status
 from helpdesk.tables import Case, CustomerEmail, Message
 
 MAX_KEYS = 60
@@ -48,10 +54,8 @@ async def find_case(parsed: ParsedMail) -> int | None:
     oldest case still open wins; when all are closed, the newest one (the
     caller then opens a follow-up of it).
     """
-    keys = thread_keys(parsed)
-    rows = await ThreadKey.select(ThreadKey.case).where(ThreadKey.key.is_in(keys))
-    if rows:
-        found = sorted({await _follow_merges(int(row["case"])) for row in rows})
+    found = await _cases_of(parsed)
+    if found:
         closed = {
             int(row["id"])
             for row in await Case.select(Case.id).where(
@@ -65,6 +69,53 @@ async def find_case(parsed: ParsedMail) -> int | None:
         if await is_participant(case_id, parsed.from_address):
             return case_id
     return None
+
+
+async def _cases_of(parsed: ParsedMail) -> list[int]:
+    """The cases owning any thread key of ``parsed`` (merged ones resolved), ascending."""
+    rows = await ThreadKey.select(ThreadKey.case).where(ThreadKey.key.is_in(thread_keys(parsed)))
+    return sorted({await _follow_merges(int(row["case"])) for row in rows})
+
+
+async def split_cases(parsed: ParsedMail, case_id: int) -> list[int]:
+    """The other open email cases of this mail's thread, to merge into ``case_id``.
+
+    Only cases of the customer of ``case_id`` or of the sender are named: a
+    mail that references someone else's Message-ID may join their case (as
+    any reply does), but never pulls their case into one of its own.
+    """
+    found = [c for c in await _cases_of(parsed) if c != case_id]
+    if not found:
+        return []
+    customers = [
+        row["customer"] for row in await Case.select(Case.customer).where(Case.id == case_id)
+    ]
+    if parsed.from_address is not None:
+        customers += [
+            row["customer"]
+            for row in await CustomerEmail.select(CustomerEmail.customer).where(
+                CustomerEmail.address == parsed.from_address.lower()
+            )
+        ]
+    rows = await Case.select(Case.id).where(
+        Case.id.is_in(found)
+        & (Case.status != Status.CLOSED)
+        & (Case.channel == Channel.EMAIL)
+        & Case.customer.is_in(customers or [0])
+    )
+    return sorted(int(row["id"]) for row in rows)
+
+
+async def move_keys(source_id: int, target_id: int) -> None:
+    """Give the thread keys of merged case ``source_id`` to ``target_id`` (in the
+    filing transaction), so later mails and our replies find them there."""
+    await ThreadKey.raw(
+        'INSERT INTO thread_keys ("case", key) SELECT {}, key FROM thread_keys'
+        ' WHERE "case" = {} ORDER BY id ON CONFLICT ("case", key) DO NOTHING',
+        target_id,
+        source_id,
+    )
+    await ThreadKey.delete().where(ThreadKey.case == source_id)
 
 
 async def is_participant(case_id: int, address: str) -> bool:

@@ -23,6 +23,7 @@ from helpdesk.tables import Case, CustomerEmail
 from tests.conftest import EventLog
 from tests.factories import make_agent
 from tests.integration.email._mail import (
+    MB,
     add_mailbox,
     all_cases,
     build_dsn,
@@ -155,7 +156,8 @@ async def test_bounce_attaches_to_the_case_and_flags_the_address(
     assert len(await all_cases()) == 1
     note = (await case_messages(opened.case_id))[-1]
     assert note["kind"] == "note"
-    assert note["body_text"].startswith(f"Delivery failed: {customer}")
+    assert note["body_text"].startswith(f"Không gửi được email đến: {customer}")  # as the case
+    assert bounce.reason == f"Delivery failed: {customer}"  # the ledger's, in English
     assert len(await outbound_rows()) == 2
     row = await CustomerEmail.select().where(CustomerEmail.address == customer).first()
     assert row is not None
@@ -243,3 +245,50 @@ async def test_two_auto_responders_stop_talking(
     assert responder.sent == 2
     assert activity[2:] == [(0, 0, 0)] * 4
     assert len(await all_cases()) <= 2
+
+
+async def test_oversized_mail_gets_at_most_one_notice(
+    db: EventLog, dovecot: Dovecot, mailbox_user: MailboxUser, smtp_sink: SmtpSink
+) -> None:
+    # Given a mailbox that takes mails up to 2 MB (the db fixture's 1 MB attachments)
+    box = await add_mailbox(mailbox_user, smtp_sink)
+    other = await add_mailbox(dovecot.new_user(), smtp_sink)
+    video = [("video.mp4", "video/mp4", b"\x00" * (2 * MB))]
+    sender, machine, viet = new_address("gui.lai"), new_address("he.thong"), new_address()
+    # When one sender sends three oversized mails, a machine one, and we one ourselves
+    for n in range(3):
+        mailbox_user.append(
+            build_mail(sender=sender, to=box.address, subject=f"Scans {n}", attachments=video)
+        )
+    mailbox_user.append(
+        build_mail(sender=machine, to=box.address, attachments=video,
+                   headers={"Auto-Submitted": "auto-generated"})
+    )  # fmt: skip
+    mailbox_user.append(build_mail(sender=other.address, to=box.address, attachments=video))
+    # and another sender a Vietnamese mail under 2 MB whose attachment is over 1 MB
+    scan = [("scan.pdf", "application/pdf", b"%PDF" * (300 * 1024))]
+    mailbox_user.append(
+        build_mail(sender=viet, to=box.address, subject="Gửi hồ sơ", attachments=scan)
+    )
+    results = await fetch(box)
+    assert [r.outcome for r in results] == ["rejected"] * 6
+    assert await send_pending() == 2
+    # Then the sender got one notice in English, the Vietnamese sender one in Vietnamese
+    notices = {m.rcpt_tos: m.parsed() for m in smtp_sink.messages}
+    assert set(notices) == {(sender,), (viet,)}
+    english, vietnamese = notices[(sender,)], notices[(viet,)]
+    assert english["Subject"] == "Your email was not accepted"
+    assert english["Auto-Submitted"] == "auto-replied"
+    text = english.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert '"Scans 0"' in text
+    assert "(1.91 MB)" in text
+    assert vietnamese["Subject"] == "Email chưa được tiếp nhận"
+    assert "HD-" not in vietnamese["Subject"]
+    assert [(r["case"], r["kind"], r["status"]) for r in await outbound_rows()] == [
+        (None, "too_large", "sent")
+    ] * 2
+    assert await Case.count() == 0
+    # and a copy fetched again (new UIDVALIDITY) is a duplicate, with no new notice
+    mailbox_user.reset_uidvalidity()
+    assert {r.outcome for r in await fetch(box)} == {"duplicate"}
+    assert await send_pending() == 0

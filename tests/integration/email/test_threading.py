@@ -12,7 +12,10 @@ import asyncio
 import itertools
 import random
 
+import pytest
+
 from helpdesk.channels.email.outbound import pending_outbound_ids, queue_reply, send_outbound
+from helpdesk.channels.email.tables import ThreadKey
 from helpdesk.domain import Status
 from helpdesk.policy import SYSTEM
 from helpdesk.schemas import CaseUpdate, MessageIn
@@ -137,6 +140,98 @@ async def test_replies_arriving_before_their_parents_end_in_one_case(
     mailbox_user.append(build_mail(sender=sender, to=box.address, message_id=parent_id))
     child, parent = await fetch(box)
     assert child.case_id == parent.case_id
+
+
+def in_reply_to_chain(levels: int, sender: str, to: str) -> list[tuple[str, bytes]]:
+    """A thread of ``levels`` mails, each naming its parent in In-Reply-To only."""
+    ids = [new_id(f"level{n}") for n in range(levels)]
+    return [
+        (mid, build_mail(sender=sender, to=to, message_id=mid, subject="Re: x" if n else "x",
+                         in_reply_to=ids[n - 1] if n else None))
+        for n, mid in enumerate(ids)
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("levels", [3, 4])
+async def test_in_reply_to_only_threads_join_in_any_order(
+    db: EventLog, mailbox_user: MailboxUser, levels: int
+) -> None:
+    box = await add_mailbox(mailbox_user)
+    orders = list(itertools.permutations(range(levels)))
+    for order in orders:
+        # Given a thread whose replies name only their parent, arriving in this order
+        chain = in_reply_to_chain(levels, new_address(), box.address)
+        for index in order:
+            mailbox_user.append(chain[index][1])
+        # When they are fetched
+        results = await fetch(box)
+        # Then they end in one open case (the oldest), whichever split there was
+        by_case = await external_ids_by_case()
+        homes = [case for case, ids in by_case.items() if chain[0][0] in ids]
+        assert len(homes) == 1, order
+        assert by_case[homes[0]] == {mid for mid, _ in chain}, order
+        opened = {r.case_id for r in results if r.new_case}
+        assert homes[0] == min(opened), order
+        merged = await Case.select().where(Case.id.is_in([0, *sorted(opened - {homes[0]})]))
+        assert all(c["merged_into"] == homes[0] for c in merged), order
+        assert all(c["status"] == Status.CLOSED for c in merged), order
+        # and the merged cases' thread keys now belong to it
+        keys = await ThreadKey.select(ThreadKey.case, ThreadKey.key).where(
+            ThreadKey.key.is_in([mid for mid, _ in chain])
+        )
+        assert {k["case"] for k in keys} == {homes[0]}, order
+        assert {k["key"] for k in keys} == {mid for mid, _ in chain}, order
+    assert await Case.count().where(Case.status != Status.CLOSED) == len(orders)
+
+
+async def test_grandchild_root_child_are_joined_and_answered_in_one_thread(
+    db: EventLog, mailbox_user: MailboxUser, smtp_sink: SmtpSink
+) -> None:
+    # Given a grandchild that arrives first, then the root, then the child linking both
+    box = await add_mailbox(mailbox_user, smtp_sink)
+    (root, root_raw), (child, child_raw), (grandchild, grandchild_raw) = in_reply_to_chain(
+        3, new_address(), box.address
+    )
+    for raw in (grandchild_raw, root_raw, child_raw):
+        mailbox_user.append(raw)
+    first, second, third = await fetch(box)
+    # Then the child joins the grandchild's case, and the root's case is merged into it
+    assert (first.new_case, second.new_case, third.new_case) == (True, True, False)
+    assert third.case_id == first.case_id
+    assert first.case_id is not None
+    history = await case_messages(first.case_id)
+    assert [m["external_id"] for m in history if m["kind"] == "customer"] == [
+        grandchild, root, child
+    ]  # fmt: skip
+    assert [m["meta"].get("merged_from") for m in history if m["kind"] == "note"] == [
+        second.case_id
+    ]
+    # and an agent's reply references the whole thread
+    reply = await messages.reply(await make_agent(), first.case_id, MessageIn(body="Đã xử lý."))
+    await queue_reply(reply.id)
+    for outbound_id in await pending_outbound_ids():
+        await send_outbound(outbound_id)
+    [sent] = smtp_sink.messages
+    assert {root, child, grandchild} <= set(str(sent.parsed()["References"]).split())
+
+
+async def test_a_stranger_cannot_merge_other_customers_cases(
+    db: EventLog, mailbox_user: MailboxUser
+) -> None:
+    box = await add_mailbox(mailbox_user)
+    first_id, second_id = new_id(), new_id()
+    mailbox_user.append(build_mail(sender=new_address(), to=box.address, message_id=first_id))
+    mailbox_user.append(build_mail(sender=new_address(), to=box.address, message_id=second_id))
+    first, second = await fetch(box)
+    # A mail naming both customers' Message-IDs joins one case, and merges nothing
+    mailbox_user.append(
+        build_mail(sender=new_address("la"), to=box.address, in_reply_to=second_id,
+                   references=[first_id])
+    )  # fmt: skip
+    [joined] = await fetch(box)
+    assert joined.case_id == first.case_id
+    assert await Case.count().where(Case.status != Status.CLOSED) == 2
+    assert (await external_ids_by_case())[second.case_id or 0] == {second_id}
 
 
 async def test_forwarded_mail_is_a_new_case_of_the_forwarder(
