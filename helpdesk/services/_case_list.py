@@ -113,7 +113,8 @@ async def list_cases(
     if cursor:
         stamp, last_id = decode_cursor(cursor)
         query = query.where(
-            WhereRaw("(updated_at < {} OR (updated_at = {} AND id < {}))", stamp, stamp, last_id)
+            # A row-value comparison: both engines use it as an index bound.
+            WhereRaw("(updated_at, id) < ({}, {})", stamp, last_id)
         )
     rows = await query.order_by(Case.updated_at, Case.id, ascending=False).limit(limit + 1)
     items = [case_out(r) for r in rows[:limit]]
