@@ -25,6 +25,7 @@ from helpdesk.channels.email._mime import (
     payload_bytes,
     safe_filename,
     subparts,
+    transfer_encoding,
 )
 from helpdesk.channels.email.schemas import ParsedAttachment
 
@@ -131,8 +132,8 @@ class Body:
     def _attach_message(self, part: Msg, ctype: str, children: list[Msg]) -> None:
         chunks = [flatten(child, self.linesep) for child in children]
         content = b"".join(chunks[:1] if ctype in _MESSAGE_TYPES else chunks)
-        cte = Headers(part).first("content-transfer-encoding")
-        if cte and cte.strip().lower() in ("base64", "quoted-printable"):
+        cte = transfer_encoding(part)
+        if cte in ("base64", "quoted-printable"):
             content = decode_transfer(content.lstrip(b"\r\n"), cte)
         name = filename(part)
         if name is None and ctype in _MESSAGE_TYPES and children:

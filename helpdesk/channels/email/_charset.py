@@ -86,11 +86,18 @@ def _is_utf8(data: bytes) -> bool:
 
 
 def _mostly_utf8(data: bytes) -> bool:
-    """True when most non-ASCII bytes form valid UTF-8 sequences (a damaged UTF-8 text)."""
-    decoded = data.decode("utf-8", "replace")
-    bad = decoded.count("\ufffd")
-    non_ascii = len(decoded) - len(decoded.encode("ascii", "ignore"))
-    return non_ascii - bad > bad
+    """True when most non-ASCII bytes form valid UTF-8 sequences (a damaged UTF-8 text).
+
+    Bytes are counted, not characters: the bytes of valid multi-byte sequences
+    against the bytes that fit no sequence. So ``Trước\\x80sau\\x80\\x80 hết``
+    (8 good bytes, 3 bad: NULs that Dovecot served as 0x80) is UTF-8, while
+    cp1252 text, whose accented letters are lone high bytes, is not.
+    """
+    decoded = data.decode("utf-8", "surrogateescape")
+    bad = sum(len(run) for run in _SURROGATE_ESCAPES.findall(decoded))
+    ascii_bytes = len(decoded.encode("ascii", "ignore"))  # surrogates are dropped too
+    good = len(data) - ascii_bytes - bad
+    return good > bad
 
 
 def decode_bytes(data: bytes, label: str | None) -> str:

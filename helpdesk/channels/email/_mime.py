@@ -1,4 +1,4 @@
-"""MIME helpers for the parser: raw headers, addresses, ids, dates and parts.
+"""MIME helpers for the parser: raw headers, ids, dates and parts.
 
 Everything here is total: given any input it returns a value and never raises.
 Strings it returns hold no NUL characters and no lone surrogates.
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from email import policy as email_policy
 from email.generator import BytesGenerator
 from email.message import Message
-from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
+from email.utils import collapse_rfc2231_value, parsedate_to_datetime
 from typing import Any, TypeAlias
 
 from helpdesk.channels.email._charset import (
@@ -31,7 +31,6 @@ Msg: TypeAlias = "Message[Any, Any]"
 
 _COMMENT = re.compile(r"\([^()]*\)")
 _MSG_ID = re.compile(r"<([^<>\s\x00-\x1f\x7f]{1,900})>")
-_ADDRESS = re.compile(r"[^\s@\"(),:;<>\[\]\\\x00-\x1f\x7f]+@[^\s@\"(),:;<>\[\]\\\x00-\x1f\x7f]+")
 _EXTENSIONS = {
     "application/octet-stream": ".bin",
     "text/plain": ".txt",
@@ -45,6 +44,7 @@ _EXTENSIONS = {
     "image/jpeg": ".jpg",
     "application/pgp-signature": ".asc",
 }
+_DECODABLE = frozenset({"base64", "quoted-printable", "x-uuencode", "uuencode", "uue", "x-uue"})
 _MIME_DB = mimetypes.MimeTypes()  # built-in table only: the same answers on every machine
 _SERIALIZE = email_policy.compat32.clone(max_line_length=0)
 
@@ -90,54 +90,7 @@ class Headers:
         return None if raw is None else one_line(decode_words(raw))
 
 
-# --- addresses, ids, dates -----------------------------------------------------------
-
-
-def clean_address(addr: str) -> str | None:
-    """A plain ``local@domain`` address, lower-cased, or None when it is not one."""
-    addr = scrub(addr).strip().lower()
-    if len(addr) > 320 or "=?" in addr or not _ADDRESS.fullmatch(addr):
-        return None
-    return addr
-
-
-def _display_name(name: str) -> str | None:
-    name = one_line(fix_surrogates(name)).strip("\"' ")
-    return name[:256] or None
-
-
-def addresses(msg: Msg, headers: Headers, name: str) -> list[tuple[str | None, str]]:
-    """The (display name, address) pairs of every ``name`` field, in order, deduplicated.
-
-    The structured parser of the default policy is asked first; when it fails on
-    a broken field, the raw field goes through :func:`email.utils.getaddresses`.
-    Entries whose address is not a plain ``local@domain`` are dropped.
-    """
-    pairs: list[tuple[str | None, str]] = []
-    seen: set[str] = set()
-    raw_values = headers.all(name)
-    try:
-        parsed = msg.get_all(name) or []
-    except Exception:
-        parsed = []
-    for index, raw in enumerate(raw_values):
-        found: list[tuple[str, str]] | None = None
-        header: Any = parsed[index] if index < len(parsed) else None
-        try:
-            found = [(a.display_name, a.addr_spec) for a in header.addresses]
-        except Exception:
-            found = None
-        if found is None:
-            try:
-                found = [(decode_words(n), a) for n, a in getaddresses([unfold(raw)])]
-            except Exception:
-                found = []
-        for display, addr in found:
-            clean = clean_address(fix_surrogates(addr))
-            if clean and clean not in seen:
-                seen.add(clean)
-                pairs.append((_display_name(display), clean))
-    return pairs
+# --- ids, dates ---------------------------------------------------------------------
 
 
 def message_ids(value: str | None) -> list[str]:
@@ -278,16 +231,44 @@ def subparts(part: Msg) -> list[Msg] | None:
     return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
 
 
+def transfer_encoding(part: Msg) -> str:
+    """The Content-Transfer-Encoding token of ``part``, lower-cased; ``""`` when absent.
+
+    Comments, folding and white space around the token are ignored.
+    """
+    raw = raw_header(part, "content-transfer-encoding")
+    words = _COMMENT.sub(" ", unfold(raw)).split() if raw else []
+    return words[0].lower() if words else ""
+
+
 def payload_bytes(part: Msg) -> bytes:
-    """The transfer-decoded bytes of a leaf part (lenient base64 and quoted-printable)."""
+    """The transfer-decoded bytes of a leaf part (lenient base64 and quoted-printable).
+
+    An encoding that :meth:`Message.get_payload` would miss because of white
+    space, folding or a comment around it (``base64 ``) is decoded all the same.
+    """
+    raw: object = getattr(part, "_payload", None)  # what get_payload() would try to decode
+    source = part
+    cte = transfer_encoding(part)
+    if isinstance(raw, str) and cte in _DECODABLE and _seen_encoding(part) != cte:
+        source = Message()
+        source["Content-Transfer-Encoding"] = cte
+        source.set_payload(raw)
     try:
-        data = part.get_payload(decode=True)
+        data = source.get_payload(decode=True)
     except Exception:
         data = None
     if isinstance(data, bytes):
         return data
-    raw: object = getattr(part, "_payload", None)  # what get_payload() would try to decode
     return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+
+
+def _seen_encoding(part: Msg) -> str | None:
+    """The encoding as :meth:`Message.get_payload` reads it, or None when that fails."""
+    try:
+        return str(part.get("content-transfer-encoding", "")).lower()
+    except Exception:
+        return None
 
 
 def flatten(msg: Msg, linesep: str) -> bytes:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from helpdesk.channels.email._addresses import clean_address
 from helpdesk.channels.email._charset import decode_bytes, one_line, unfold
 from helpdesk.channels.email._mime import (
     Headers,
     Msg,
-    clean_address,
     content_type,
     flatten,
     message_ids,

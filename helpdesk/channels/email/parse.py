@@ -9,17 +9,18 @@ from email import policy as email_policy
 from email.parser import BytesParser
 from typing import ClassVar, Literal, TypeVar
 
+from helpdesk.channels.email._addresses import addresses
 from helpdesk.channels.email._body import Body
 from helpdesk.channels.email._html import html_to_text
 from helpdesk.channels.email._loops import loop_reason
 from helpdesk.channels.email._mime import (
     Headers,
     Msg,
-    addresses,
     content_type,
     message_ids,
     parse_date,
 )
+from helpdesk.channels.email._policy import PARSE_POLICY
 from helpdesk.channels.email.bounce import find_bounce
 from helpdesk.channels.email.quoting import is_forward_subject, split_with_forward
 from helpdesk.channels.email.schemas import ParsedMail
@@ -41,6 +42,20 @@ _MESSAGE_FIELDS = frozenset(
         "content-type", "delivered-to", "x-original-to",
     }
 )  # fmt: skip
+TRACE_FIELDS = frozenset(
+    {
+        "return-path", "received", "x-received", "received-spf", "authentication-results",
+        "arc-seal", "arc-message-signature", "arc-authentication-results",
+        "delivered-to", "x-delivered-to", "x-original-to", "envelope-to", "x-envelope-to",
+        "x-envelope-from", "x-forwarded-to", "x-forwarded-for", "x-sieve",
+        "x-sieve-redirected-from", "x-google-smtp-source",
+    }
+)  # fmt: skip
+"""Header fields that servers add on the way (RFC 5321 trace fields, delivery and
+authentication results, ARC sets), left out of a generated Message-ID."""
+TRACE_PREFIXES = ("x-spam-", "x-virus-")
+"""Name prefixes of the fields that spam and virus filters add, also left out."""
+_FIELD_NAME = re.compile(rb"([!-9;-~]+):")
 _CASE_REFERENCE = re.compile(r"(?:\[\s*#?\s*|#)(HD-[0-9]{1,12})(?![0-9])", re.I)
 _MAX_DEFECTS = 50
 
@@ -92,7 +107,8 @@ def parse_mail(
     _check_limits(data, max_bytes, max_line_length)
     source = data.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")
     last_error: BaseException | None = None
-    for policy in (email_policy.default, email_policy.compat32):
+    # PARSE_POLICY keeps most header fields raw (fast); plain compat32 is the last resort.
+    for policy in (PARSE_POLICY, email_policy.compat32):
         try:
             msg: Msg = BytesParser(policy=policy).parsebytes(source)
         except Exception as exc:  # try the next policy
@@ -123,6 +139,41 @@ def _check_limits(data: bytes, max_bytes: int, max_line_length: int) -> None:
             raise UnparseableMail("line_too_long", f"a line is over {max_line_length} bytes")
 
 
+def generated_message_id(raw: bytes) -> str:
+    """The Message-ID given to a mail that has none: ``<sha256 hex@helpdesk.invalid>``.
+
+    The hash covers the mail's bytes exactly, except what the servers on the
+    way put in front of it: a UTF-8 byte-order mark, blank lines, an mbox
+    ``From`` line, and the leading run of trace fields (:data:`TRACE_FIELDS`,
+    names starting with :data:`TRACE_PREFIXES`). So the same mail delivered
+    to two mailboxes, or through two servers, gets the same id. The leading
+    run ends at the first other field: DKIM signatures, the sender's headers
+    and everything after them, trace fields included, are hashed. A mail
+    without any of the leading extras gets the SHA-256 of all its bytes.
+
+    Does not: see through servers that change the rest of the mail (line
+    ends, re-encoded bodies, headers added at the bottom, list footers).
+    """
+    return f"<{hashlib.sha256(identity_bytes(raw)).hexdigest()}@helpdesk.invalid>"
+
+
+def identity_bytes(raw: bytes) -> bytes:
+    """``raw`` without the leading extras named in :func:`generated_message_id`."""
+    data = raw.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")
+    pos = data.find(b"\n") + 1 if data.startswith(b"From ") else 0  # an mbox envelope line
+    while match := _FIELD_NAME.match(data, pos):
+        name = match.group(1).decode("ascii").lower()
+        if name not in TRACE_FIELDS and not name.startswith(TRACE_PREFIXES):
+            break
+        end = data.find(b"\n", pos)  # the field ends before a line not starting with WSP
+        while end >= 0 and data[end + 1 : end + 2] in (b" ", b"\t"):
+            end = data.find(b"\n", end + 1)
+        if end < 0:  # no line end after it: not a header section to trim
+            break
+        pos = end + 1
+    return data[pos:]
+
+
 def _guarded(notes: list[str], section: str, compute: Callable[[], T], default: T) -> T:
     try:
         return compute()
@@ -146,11 +197,11 @@ def _extract(raw: bytes, msg: Msg, headers: Headers) -> ParsedMail:
 
     def address_list(name: str) -> tuple[str, ...]:
         empty: list[tuple[str | None, str]] = []
-        pairs = _guarded(notes, name, lambda: addresses(msg, headers, name), empty)
+        pairs = _guarded(notes, name, lambda: addresses(headers, name), empty)
         return tuple(address for _, address in pairs)
 
     no_senders: list[tuple[str | None, str]] = []
-    senders = _guarded(notes, "from", lambda: addresses(msg, headers, "from"), no_senders)
+    senders = _guarded(notes, "from", lambda: addresses(headers, "from"), no_senders)
     from_name, from_address = senders[0] if senders else (None, None)
     to, cc = address_list("to"), address_list("cc")
     delivered_to, x_original_to = address_list("delivered-to"), address_list("x-original-to")
@@ -181,7 +232,7 @@ def _extract(raw: bytes, msg: Msg, headers: Headers) -> ParsedMail:
     )
     reason = loop_reason(headers, from_address, ctype) or ("bounce" if bounce else None)
     return ParsedMail(
-        message_id=ids[0] if ids else f"<{hashlib.sha256(raw).hexdigest()}@helpdesk.invalid>",
+        message_id=ids[0] if ids else generated_message_id(raw),
         message_id_generated=not ids,
         in_reply_to=tuple(message_ids(" ".join(headers.all("in-reply-to")))),
         references=tuple(message_ids(" ".join(headers.all("references")))),

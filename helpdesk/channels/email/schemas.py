@@ -71,7 +71,9 @@ class ParsedMail(msgspec.Struct, frozen=True, kw_only=True):
 
     message_id: str
     message_id_generated: bool
-    """True when the mail had no usable Message-ID and ``message_id`` was derived from its bytes."""
+    """True when the mail had no usable Message-ID and ``message_id`` was derived from its
+    bytes (less the trace fields servers add on top: see
+    :func:`helpdesk.channels.email.parse.generated_message_id`)."""
     in_reply_to: tuple[str, ...]
     references: tuple[str, ...]
     subject: str

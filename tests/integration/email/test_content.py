@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
+from helpdesk.channels.email.filing import case_language
 from helpdesk.channels.email.ingest import NO_BODY
 from helpdesk.channels.email.parse import parse_mail
+from helpdesk.domain import Status
+from helpdesk.i18n import translator
+from helpdesk.policy import SYSTEM
+from helpdesk.schemas import CaseUpdate
+from helpdesk.services import cases
 from helpdesk.storage import blob_store
 from tests.conftest import EventLog
 from tests.integration.email._mail import (
     add_mailbox,
+    all_cases,
     attachments_of,
     build_mail,
+    case_messages,
     fetch,
     ledger,
     message_by_external_id,
@@ -130,7 +136,8 @@ async def test_real_world_fixtures_are_stored_as_parsed(
         parsed = parse_mail(served[uids[name]])
         message = await message_by_external_id(parsed.message_id)
         # Then the stored text is the parsed text, unchanged by the database
-        expected = parsed.text if parsed.text.strip() or parsed.html else NO_BODY
+        empty = translator(await case_language(message["case"]))(NO_BODY)
+        expected = parsed.text if parsed.text.strip() or parsed.html else empty
         assert message["body_text"] == expected, name
         stored = [
             (a["filename"], store.get(a["sha256"])) for a in await attachments_of(message["id"])
@@ -139,10 +146,6 @@ async def test_real_world_fixtures_are_stored_as_parsed(
         assert store.get(message["meta"]["raw_sha256"]) == served[uids[name]], name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parser: Dovecot serves NUL as 0x80; _mostly_utf8 then decodes short UTF-8 as cp1252",
-)
 async def test_vietnamese_with_nul_bytes_survives_the_imap_server(
     db: EventLog, mailbox_user: MailboxUser
 ) -> None:
@@ -152,3 +155,34 @@ async def test_vietnamese_with_nul_bytes_survives_the_imap_server(
     assert result.outcome == "message"
     message = await message_by_external_id("<nul@example.com>")
     assert message["body_text"].startswith("Trước")
+
+
+async def test_texts_we_write_are_in_the_language_of_the_case(
+    db: EventLog, mailbox_user: MailboxUser
+) -> None:
+    # Given empty mails, one with a Vietnamese subject, one English, one without subject
+    box = await add_mailbox(mailbox_user)
+    viet, english = new_address(), new_address()
+    first_id = new_id()
+    for sender, subject, message_id in (
+        (viet, "Đơn hàng bị lỗi", first_id), (english, "Order problem", None), (english, "", None),
+    ):  # fmt: skip
+        mailbox_user.append(
+            build_mail(sender=sender, to=box.address, subject=subject, body="",
+                       message_id=message_id or "")
+        )  # fmt: skip
+    await fetch(box)
+    # Then "(empty message)" is written in the customer's language, like a missing subject
+    rows = await all_cases()
+    bodies = [(await case_messages(c["id"]))[0]["body_text"] for c in rows]
+    assert bodies == ["(email không có nội dung)", "(empty message)", "(empty message)"]
+    assert [c["subject"] for c in rows] == ["Đơn hàng bị lỗi", "Order problem", "(no subject)"]
+    # and the note of a follow-up of a closed Vietnamese case is in Vietnamese
+    await cases.update_case(SYSTEM, rows[0]["id"], CaseUpdate(version=1, status=Status.CLOSED))
+    mailbox_user.append(
+        build_mail(sender=viet, to=box.address, subject="Re: Đơn hàng bị lỗi", in_reply_to=first_id)
+    )
+    [follow_up] = await fetch(box)
+    assert follow_up.new_case
+    note = (await case_messages(follow_up.case_id or 0))[-1]
+    assert note["body_text"] == f"Yêu cầu tiếp nối của yêu cầu đã đóng HD-{rows[0]['id']:06d}"

@@ -353,10 +353,6 @@ async def test_mail_without_message_id_gets_a_deterministic_one(
     assert await Message.count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parser: the generated Message-ID hashes all the bytes, trace headers included",
-)
 async def test_mail_without_message_id_through_two_servers_is_one_message(
     db: EventLog, dovecot: Dovecot, mailbox_user: MailboxUser
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +15,7 @@ from helpdesk.channels.email import (
     UnparseableMail,
     parse_mail,
 )
+from helpdesk.channels.email.parse import identity_bytes
 from helpdesk.errors import HelpdeskError
 from tests.unit.channels._support import fixture_bytes
 
@@ -89,6 +91,68 @@ def test_a_mail_without_message_id_gets_a_deterministic_one() -> None:
     assert other.message_id != first.message_id
     assert first.message_id_generated
     assert other.message_id_generated
+
+
+TRACE = (
+    b"Return-Path: <legacy-app@example.com>\r\n"
+    b"Delivered-To: support@helpdesk.example.vn\r\n"
+    b"Received: from mx1.example.vn (mx1.example.vn [192.0.2.1])\r\n"
+    b"\tby imap.example.vn (Postfix) with ESMTPS id 4F2A1;\r\n"
+    b"\tSat, 16 Mar 2024 01:00:02 +0000 (UTC)\r\n"
+    b"X-Original-To: support@helpdesk.example.vn\r\n"
+    b"Envelope-To: support@helpdesk.example.vn\r\n"
+    b"X-Delivered-To: help@example.vn\r\n"
+    b"X-Spam-Status: No, score=-0.1\r\n"
+    b"Authentication-Results: mx1.example.vn; spf=pass smtp.mailfrom=example.com\r\n"
+    b"ARC-Seal: i=1; a=rsa-sha256; cv=none; d=example.vn; s=arc; b=AbC\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        TRACE,
+        b"Delivered-To: other@example.vn\r\nReceived: by mx2.example.net; Sun, 17 Mar 2024\r\n",
+        b"From legacy-app@example.com Sat Mar 16 01:00:02 2024\r\nX-Envelope-To: a@b.c\r\n",
+        b"\xef\xbb\xbf\r\nRECEIVED: from somewhere\r\n",
+    ],
+    ids=["many", "another-server", "mbox", "bom-odd-case"],
+)
+def test_the_generated_message_id_ignores_the_trace_fields_servers_add_on_top(
+    extra: bytes,
+) -> None:
+    # Given the same mail as delivered through other servers to other mailboxes
+    raw = fixture_bytes("missing_message_id.eml")
+    # Then it gets the id of the mail as sent: the hash of those bytes exactly
+    assert parse_mail(extra + raw).message_id == parse_mail(raw).message_id
+    assert parse_mail(raw).message_id == f"<{hashlib.sha256(raw).hexdigest()}@helpdesk.invalid>"
+    assert parse_mail(extra + raw).message_id_generated
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # a trace field after the first header of the sender's: hashed
+        lambda raw: raw.replace(b"To:", b"Received: by relay.example.vn\r\nTo:", 1),
+        # a DKIM signature on top: part of the mail as sent
+        lambda raw: b"DKIM-Signature: v=1; d=example.com; b=abc\r\n" + raw,
+        # an unknown field on top
+        lambda raw: b"X-Mailer: legacy-app 1.0\r\n" + raw,
+        # one byte of the body
+        lambda raw: raw.replace(b"All jobs OK.", b"All jobs OK!"),
+        # a trace field without a line end is not a header section
+        lambda raw: b"Received: x",
+    ],
+    ids=["trace-below", "dkim", "unknown-field", "body", "no-line-end"],
+)
+def test_the_generated_message_id_covers_everything_else(
+    change: Callable[[bytes], bytes],
+) -> None:
+    raw = fixture_bytes("missing_message_id.eml")
+    changed = change(raw)
+    assert identity_bytes(TRACE + changed) == changed
+    if changed != b"Received: x":
+        assert parse_mail(TRACE + changed).message_id != parse_mail(raw).message_id
 
 
 @pytest.mark.parametrize(
@@ -211,3 +275,24 @@ def test_the_result_is_frozen() -> None:
     parsed = parse_mail(fixture_bytes("plain_utf8_vi.eml"))
     with pytest.raises(AttributeError):
         parsed.subject = "changed"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "cte",
+    ["base64 ", " Base64\t", "base64 (encoded by the gateway)", "\r\n base64", "BASE64"],
+)
+def test_a_transfer_encoding_with_spaces_or_a_comment_is_still_decoded(cte: str) -> None:
+    data = "Hóa đơn C:\\temp\\n\n".encode() + bytes(range(256))
+    raw = (
+        mail(BASIC + '\nContent-Type: multipart/mixed; boundary="b"', "")
+        + b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        + f"Content-Transfer-Encoding: {cte}\r\n\r\n".encode()
+        + base64.b64encode("Chào bạn\n".encode())
+        + b"\r\n--b\r\nContent-Type: application/octet-stream; name=x.bin\r\n"
+        + f"Content-Transfer-Encoding: {cte}\r\n\r\n".encode()
+        + base64.encodebytes(data).replace(b"\n", b"\r\n")
+        + b"--b--\r\n"
+    )
+    parsed = parse_mail(raw)
+    assert parsed.text == "Chào bạn\n"
+    assert [(a.filename, a.content) for a in parsed.attachments] == [("x.bin", data)]
