@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 READERS_PER_LOOP = 3
 CHECKPOINT_EVERY = 200
 BUSY_SLICE_SECONDS = 0.05  # the writer's busy timeout; longer waits are retried asynchronously
-READ_QUERY_TYPES = frozenset({"select", "count", "exists", "objects", "table_exists"})
+# Piccolo labels most reads "generic", so statements are told apart by their text.
+READ_PREFIXES = ("SELECT", "WITH", "VALUES", "EXPLAIN")
 
 
 async def _connect(path: str, busy_seconds: float) -> aiosqlite.Connection:
@@ -242,7 +243,7 @@ class HelpdeskSQLiteEngine(SQLiteEngine):
         """A statement outside a transaction: reads on a reader, anything else
         in a write transaction of its own (so it queues behind the loop's writer
         instead of waiting in SQLite's busy handler)."""
-        if query_type in READ_QUERY_TYPES:
+        if query.lstrip(" (\n")[:8].upper().startswith(READ_PREFIXES):
             connection = await self._reader()
             return await connection.execute_fetchall(query, args or [])
         async with self.write_transaction() as transaction:
