@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -41,6 +42,12 @@ async def health(state: State) -> dict[str, object]:
     }
 
 
+@get("/", include_in_schema=False)
+async def home() -> Redirect:
+    """The start page: the customers' request form, until the portal has more."""
+    return Redirect(path="/support/request")
+
+
 def create_app(
     settings: Settings | None = None, *, run_worker: bool | None = None, run_mail: bool = False
 ) -> Litestar:
@@ -64,6 +71,7 @@ def create_app(
     return Litestar(
         route_handlers=[
             health,
+            home,
             api_router,
             public_router,
             webform_router,

@@ -193,7 +193,11 @@ def demo(cases: int, seed: int) -> None:
         f"{result.customers} customers, {result.organizations} organizations, "
         f"{len(result.logins)} staff, {result.teams} teams"
     )
-    click.echo("\nSign in at " + settings.base_url + " with:")
+    click.echo(
+        f"\nStaff accounts (the agent console is not built yet: use the REST API at"
+        f" {settings.base_url}/schema with the token below; customers use"
+        f" {settings.base_url}/support/request):"
+    )
     email_width = max(len(login.email) for login in result.logins)
     password_width = max(len(login.password) for login in result.logins)
     for login in result.logins:
