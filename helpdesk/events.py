@@ -84,7 +84,34 @@ class CustomersMerged(Event, frozen=True, tag="customer.merged"):
     target_id: int
 
 
-AnyEvent = CaseOpened | MessageAdded | CaseAssigned | CaseUpdated | CasesMerged | CustomersMerged
+class AgentAvailabilityChanged(Event, frozen=True, tag="agent.availability_changed"):
+    """Whether routing may give an agent cases changed: their availability,
+    active flag or capacity. The values are those after the change."""
+
+    agent_id: int
+    availability: str
+    previous_availability: str
+    active: bool
+    capacity: int
+
+
+class TeamRoutingChanged(Event, frozen=True, tag="team.routing_changed"):
+    """A team's assignment settings (strategy, skill, …) changed."""
+
+    team_id: int
+    strategy: str
+
+
+AnyEvent = (
+    CaseOpened
+    | MessageAdded
+    | CaseAssigned
+    | CaseUpdated
+    | CasesMerged
+    | CustomersMerged
+    | AgentAvailabilityChanged
+    | TeamRoutingChanged
+)
 
 Listener = Callable[[Event], Awaitable[None]]
 

@@ -89,8 +89,8 @@ def build_runtime(settings: Settings) -> Runtime:
     configure_rate_limiter(create_rate_limiter(settings.redis_url))
     broker = setup_broker(settings.redis_url, engine)
     from helpdesk.channels.email.actors import enqueue_on_reply
-    from helpdesk.routing.actors import enqueue_on_open
+    from helpdesk.routing.actors import enqueue_routing
 
     outbound.configure(settings.secret_key, urlsplit(settings.base_url).hostname or "localhost")
-    events.configure(pubsub, [enqueue_on_open, enqueue_on_reply])
+    events.configure(pubsub, [enqueue_routing, enqueue_on_reply])
     return Runtime(settings=settings, engine=engine, pubsub=pubsub, broker=broker)

@@ -233,5 +233,6 @@ CORE_TABLES: tuple[type[Table], ...] = (
 def all_tables() -> tuple[type[Table], ...]:
     """Every table the helpdesk uses, in creation order."""
     from helpdesk.channels.email.tables import EMAIL_TABLES
+    from helpdesk.routing.tables import ROUTING_TABLES
 
-    return CORE_TABLES + EMAIL_TABLES
+    return CORE_TABLES + EMAIL_TABLES + ROUTING_TABLES

@@ -21,6 +21,7 @@ from helpdesk.api.mailboxes import MailboxController
 from helpdesk.api.messages import MessageController, download_attachment
 from helpdesk.api.organizations import OrganizationController
 from helpdesk.api.problems import exception_handlers
+from helpdesk.api.routing import RoutingRuleController, TeamRoutingController
 from helpdesk.api.teams import TeamController
 from helpdesk.api.webform import public_router
 
@@ -35,6 +36,8 @@ api_router = Router(
         AgentController,
         TeamController,
         MailboxController,
+        RoutingRuleController,
+        TeamRoutingController,
     ],
     guards=[authenticate],
     before_request=reject_nul_characters,

@@ -13,6 +13,7 @@ from msgspec import UNSET
 from helpdesk.db import transaction
 from helpdesk.domain import Availability, Role
 from helpdesk.errors import AuthenticationError, ConflictError, NotFoundError
+from helpdesk.events import AgentAvailabilityChanged, emit, team_stream
 from helpdesk.policy import Action, Principal, require
 from helpdesk.schemas import AgentIn, AgentOut, AgentUpdate, TokenOut
 from helpdesk.services import audit
@@ -126,14 +127,32 @@ async def update_agent(principal: Principal, agent_id: int, data: AgentUpdate) -
     if data.password is not UNSET:
         values[Agent.password_hash] = hash_password(data.password)
     async with transaction():
-        await get_agent(principal, agent_id)
+        before = await get_agent(principal, agent_id)
         if values:
             await Agent.update(values).where(Agent.id == agent_id)
+            await _emit_availability(before, data)
         changes = {k: v for k, v in ((f, getattr(data, f)) for f in fields) if v is not UNSET}
         await audit.record(
             principal, "agent.updated", entity="agent", entity_id=agent_id, changes=changes
         )
     return await get_agent(principal, agent_id)
+
+
+async def _emit_availability(before: AgentOut, data: AgentUpdate) -> None:
+    """Tell routing when whether it may give the agent cases changed."""
+    availability = before.availability if data.availability is UNSET else data.availability
+    active = before.active if data.active is UNSET else data.active
+    capacity = before.capacity if data.capacity is UNSET else data.capacity
+    if (availability, active, capacity) == (before.availability, before.active, before.capacity):
+        return
+    event = AgentAvailabilityChanged(
+        agent_id=before.id,
+        availability=availability,
+        previous_availability=before.availability,
+        active=active,
+        capacity=capacity,
+    )
+    await emit(event, [team_stream(team_id) for team_id in before.team_ids])
 
 
 async def create_token(principal: Principal, agent_id: int, name: str = "") -> TokenOut:

@@ -17,7 +17,11 @@ import pytest
 
 from helpdesk.channels.email import mailboxes
 from helpdesk.channels.email.mailboxes import MailboxIn
+from helpdesk.domain import Priority
 from helpdesk.policy import SYSTEM
+from helpdesk.routing import services as routing
+from helpdesk.routing.rules import RuleActions
+from helpdesk.routing.schemas import RuleIn
 from helpdesk.schemas import (
     AgentIn,
     AttachmentIn,
@@ -92,6 +96,11 @@ def _mailbox_body() -> dict[str, Any]:
 
 def _mailbox(api: Api) -> int:
     return api.run(mailboxes.create_mailbox, SYSTEM, msgspec.convert(_mailbox_body(), MailboxIn)).id
+
+
+def _rule(api: Api) -> int:
+    data = RuleIn(name=f"Rule {next(_seq)}", actions=RuleActions(priority=Priority.HIGH))
+    return api.run(routing.create_rule, SYSTEM, data).id
 
 
 def _with_body(params: Callable[[Api], dict[str, Any]], body: Any) -> Setup:
@@ -263,6 +272,45 @@ MATRIX: list[Endpoint] = [
         ADMIN_ONLY,
         _with_body(lambda a: {"mailbox": _mailbox(a)}, {"auto_acknowledge": False}),
     ),
+    # routing (admins only)
+    Endpoint(
+        "POST",
+        "/routing/rules",
+        (401, 403, 403, 403, 201),
+        _with_body(
+            lambda a: {},
+            {
+                "name": "Hóa đơn",
+                "conditions": {"keywords": ["hóa đơn"], "languages": ["vi"]},
+                "actions": {"priority": "high", "add_tags": ["billing"]},
+            },
+        ),
+    ),
+    Endpoint("GET", "/routing/rules", ADMIN_ONLY),
+    Endpoint(
+        "GET", "/routing/rules/{rule}", ADMIN_ONLY, _with_body(lambda a: {"rule": _rule(a)}, None)
+    ),
+    Endpoint(
+        "PATCH",
+        "/routing/rules/{rule}",
+        ADMIN_ONLY,
+        _with_body(lambda a: {"rule": _rule(a)}, {"enabled": False}),
+    ),
+    Endpoint(
+        "DELETE",
+        "/routing/rules/{rule}",
+        (401, 403, 403, 403, 204),
+        _with_body(lambda a: {"rule": _rule(a)}, None),
+    ),
+    Endpoint(
+        "GET", "/teams/{team}/routing", ADMIN_ONLY, _with_body(lambda a: {"team": a.team_a}, None)
+    ),
+    Endpoint(
+        "PUT",
+        "/teams/{team}/routing",
+        ADMIN_ONLY,
+        _with_body(lambda a: {"team": _team(a)}, {"strategy": "round_robin"}),
+    ),
     # the public web form: no token needed, so every role gets in
     Endpoint(
         "POST",
@@ -297,6 +345,7 @@ def test_the_matrix_covers_every_api_operation(api: Api) -> None:
         "{agent}": "{agent_id}",
         "{team}": "{team_id}",
         "{mailbox}": "{mailbox_id}",
+        "{rule}": "{rule_id}",
     }
     tested = set()
     for endpoint in MATRIX:
