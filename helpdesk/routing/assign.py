@@ -82,7 +82,9 @@ async def _route_once(case_id: int) -> bool | None:
         case = await Case.select(*_CASE_COLUMNS).where(Case.id == case_id).first()
         if case is None or case["routed_at"] is not None:
             return False
-        plan = await _plan(case, first_matching_rule(await enabled_rules(), await _facts(case)))
+        rules = await enabled_rules()
+        rule = first_matching_rule(rules, await _facts(case)) if rules else None
+        plan = await _plan(case, rule)
         await _choose(case, plan)
         values: dict[Any, Any] = {
             Case.team: plan.team_id,
