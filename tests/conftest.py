@@ -149,3 +149,20 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
         if "tests/integration" in str(item.fspath) or "tests/e2e" in str(item.fspath):
             item.add_marker(pytest.mark.timeout(120))
+
+
+@pytest.fixture
+async def embedded_runtime(db: EventLog, database_url: str, tmp_path: Path) -> AsyncIterator[Any]:
+    """A started embedded runtime (in-process Dramatiq worker) on the test database."""
+    from helpdesk.runtime import build_runtime
+    from helpdesk.settings import load_settings
+
+    settings = load_settings(
+        {"HELPDESK_DATABASE_URL": database_url, "HELPDESK_DATA_DIR": str(tmp_path / "data")}
+    )
+    runtime = build_runtime(settings)
+    await runtime.start(run_worker=True)
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()

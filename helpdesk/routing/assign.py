@@ -21,7 +21,6 @@ from typing import Any
 
 import msgspec
 
-from helpdesk.channels.email.tables import InboundMail
 from helpdesk.db import transaction
 from helpdesk.domain import MessageKind
 from helpdesk.events import CaseUpdated, case_stream, emit, team_stream
@@ -38,7 +37,7 @@ from helpdesk.routing.services import enabled_rules
 from helpdesk.routing.strategies import Strategy, choose_agent
 from helpdesk.routing.tables import CaseRouting
 from helpdesk.services import audit
-from helpdesk.services._convert import json_list, utcnow
+from helpdesk.services._convert import json_dict, json_list, utcnow
 from helpdesk.services.teams import default_team_id
 from helpdesk.tables import Agent, Case, CaseTag, Message
 
@@ -112,20 +111,15 @@ async def _route_once(case_id: int) -> bool | None:
 
 async def _facts(case: dict[str, Any]) -> CaseFacts:
     first = (
-        await Message.select(Message.body_text)
+        await Message.select(Message.body_text, Message.meta)
         .where((Message.case == case["id"]) & (Message.kind == MessageKind.CUSTOMER))
         .order_by(Message.id)
         .first()
     )
-    mail = (
-        await InboundMail.select(InboundMail.mailbox)
-        .where(InboundMail.case == case["id"])
-        .order_by(InboundMail.id)
-        .first()
-    )
+    meta = json_dict(first["meta"]) if first else {}
     return CaseFacts(
         channel=case["channel"],
-        mailbox_id=mail["mailbox"] if mail else None,
+        mailbox_id=meta.get("mailbox_id"),  # recorded by the email channel
         organization_id=case["organization"],
         language=case["language"] or "",
         subject=case["subject"],

@@ -22,12 +22,11 @@ from click.testing import CliRunner
 from helpdesk.cli import main
 from helpdesk.db import bind_engine, create_engine
 from helpdesk.policy import SYSTEM
-from helpdesk.runtime import build_runtime
+from helpdesk.runtime import Runtime
 from helpdesk.schemas import TeamIn
 from helpdesk.services import teams
-from helpdesk.settings import load_settings
 from helpdesk.tables import AuditEntry, Case
-from tests.conftest import REDIS_URL, EventLog
+from tests.conftest import REDIS_URL
 from tests.factories import make_case
 from tests.integration._processes import (
     Daemons,
@@ -62,25 +61,15 @@ async def routed_audit_counts(case_ids: list[int]) -> dict[int, int]:
     return found
 
 
-async def test_embedded_worker_routes_new_cases(
-    db: EventLog, database_url: str, tmp_path: Path
-) -> None:
+async def test_embedded_worker_routes_new_cases(embedded_runtime: Runtime) -> None:
     # Given the runtime of an embedded process with its in-process worker
-    settings = load_settings(
-        {"HELPDESK_DATABASE_URL": database_url, "HELPDESK_DATA_DIR": str(tmp_path / "data")}
-    )
-    runtime = build_runtime(settings)
-    await runtime.start(run_worker=True)
-    try:
-        default = await teams.create_team(SYSTEM, TeamIn(name="Hỗ trợ", is_default=True))
-        # When cases are opened (the case.opened listener enqueues the actor)
-        opened = [await make_case() for _ in range(3)]
-        # Then the routing actor gives each the default team, once
-        rows = await wait_routed([c.id for c in opened])
-        assert {r["team"] for r in rows} == {default.id}
-        assert set((await routed_audit_counts([c.id for c in opened])).values()) == {1}
-    finally:
-        await runtime.stop()
+    default = await teams.create_team(SYSTEM, TeamIn(name="Hỗ trợ", is_default=True))
+    # When cases are opened (the case.opened listener enqueues the actor)
+    opened = [await make_case() for _ in range(3)]
+    # Then the routing actor gives each the default team, once
+    rows = await wait_routed([c.id for c in opened])
+    assert {r["team"] for r in rows} == {default.id}
+    assert set((await routed_audit_counts([c.id for c in opened])).values()) == {1}
 
 
 @pytest.fixture

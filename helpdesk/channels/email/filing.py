@@ -188,6 +188,8 @@ async def _open_case(
         attachments=message_in.attachments,
     )
     meta = _meta(raw_sha, parsed) | ({"follow_up_of": follow_up_of} if follow_up_of else {})
+    if mailbox.id:
+        meta["mailbox_id"] = mailbox.id  # routing rules may look at it
     case = await case_service.open_case(SYSTEM, data, external_id=parsed.message_id, meta=meta)
     await mail_threading.remember(case.id, parsed)
     first = await Message.select(Message.id).where(Message.case == case.id).first()

@@ -136,6 +136,21 @@ async def test_fetch_once_files_everything_pending_without_touching_seen(
     assert [r.outcome for r in await fetch(box)] == ["message"]
 
 
+async def test_the_opening_message_records_its_mailbox_for_routing(
+    db: EventLog, mailbox_user: MailboxUser
+) -> None:
+    # Given a mail in a mailbox
+    box = await add_mailbox(mailbox_user)
+    mailbox_user.append(build_mail(sender=new_address(), to=box.address, subject="Báo giá"))
+    # When it is filed
+    [result] = await fetch(box)
+    # Then the message that opened the case names the mailbox (routing rules read it)
+    row = await Message.select(Message.meta).where(Message.id == result.message_id).first()
+    assert row is not None
+    meta = row["meta"] if isinstance(row["meta"], dict) else msgspec.json.decode(row["meta"])
+    assert meta["mailbox_id"] == box.id
+
+
 async def test_uidvalidity_change_rescans_without_duplicates(
     db: EventLog, mailbox_user: MailboxUser
 ) -> None:

@@ -6,7 +6,6 @@ import msgspec
 
 from helpdesk.channels.email import mailboxes
 from helpdesk.channels.email.mailboxes import MailboxIn
-from helpdesk.channels.email.tables import InboundMail
 from helpdesk.domain import Channel, Priority
 from helpdesk.policy import SYSTEM
 from helpdesk.routing import services as routing
@@ -16,6 +15,7 @@ from helpdesk.routing.strategies import Strategy
 from helpdesk.routing.tables import CaseRouting
 from helpdesk.schemas import AssignIn
 from helpdesk.services import audit, cases
+from helpdesk.tables import Message
 from tests.factories import make_case, make_customer, make_organization, make_team
 from tests.integration.routing._support import assignee_of, available_agent, staffed_team
 from tests.integration.services.helpers import case_tags
@@ -129,10 +129,8 @@ async def test_a_mailbox_condition_uses_the_mail_that_opened_the_case(db):
     )  # fmt: skip
     await add_rule("sales box", conditions={"mailbox_ids": [box.id]}, actions={"team_id": sales.id})
     by_mail = await make_case(channel=Channel.EMAIL)
-    await InboundMail.insert(
-        InboundMail(mailbox=box.id, uidvalidity=1, uid=1, raw_sha256="0" * 64, outcome="message",
-                    case=by_mail.id)
-    )  # fmt: skip
+    # the email channel records the mailbox on the message that opened the case
+    await Message.update({Message.meta: {"mailbox_id": box.id}}).where(Message.case == by_mail.id)
     by_api = await make_case(channel=Channel.EMAIL)
     await route_case(by_mail.id)
     await route_case(by_api.id)

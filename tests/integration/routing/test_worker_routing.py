@@ -6,18 +6,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from helpdesk.domain import Availability, Status
 from helpdesk.policy import SYSTEM
 from helpdesk.routing import services as routing
 from helpdesk.routing.schemas import TeamRoutingIn
 from helpdesk.routing.strategies import Strategy
-from helpdesk.runtime import build_runtime
+from helpdesk.runtime import Runtime
 from helpdesk.schemas import AgentUpdate, AssignIn, CaseUpdate
 from helpdesk.services import agents, cases
-from helpdesk.settings import load_settings
-from tests.conftest import EventLog
 from tests.factories import make_case, make_team
 from tests.integration.routing._support import assignee_of, available_agent
 
@@ -36,65 +33,47 @@ def assigned_to(case_id: int, agent_id: int | None) -> Callable[[], Awaitable[bo
     return check
 
 
-async def test_worker_assigns_new_cases_and_refills_the_queue(
-    db: EventLog, database_url: str, tmp_path: Path
-) -> None:
+async def test_worker_assigns_new_cases_and_refills_the_queue(embedded_runtime: Runtime) -> None:
     # Given an embedded process with its worker, and a round-robin team whose
     # one agent has room for one case and whose cases return when they leave
-    settings = load_settings(
-        {"HELPDESK_DATABASE_URL": database_url, "HELPDESK_DATA_DIR": str(tmp_path / "data")}
+    team = (await make_team()).id
+    a = await available_agent([team], capacity=1)
+    await routing.set_team_routing(
+        SYSTEM,
+        team,
+        TeamRoutingIn(strategy=Strategy.ROUND_ROBIN, requeue_on_unavailable=True),
     )
-    runtime = build_runtime(settings)
-    await runtime.start(run_worker=True)
-    try:
-        team = (await make_team()).id
-        a = await available_agent([team], capacity=1)
-        await routing.set_team_routing(
-            SYSTEM,
-            team,
-            TeamRoutingIn(strategy=Strategy.ROUND_ROBIN, requeue_on_unavailable=True),
-        )
 
-        # When two cases come in, the first goes to a and the second waits
-        first, second = (await make_case(team_id=team)).id, (await make_case(team_id=team)).id
-        await eventually(assigned_to(first, a))
-        await asyncio.sleep(0.3)
-        assert await assignee_of(second) is None
+    # When two cases come in, the first goes to a and the second waits
+    first, second = (await make_case(team_id=team)).id, (await make_case(team_id=team)).id
+    await eventually(assigned_to(first, a))
+    await asyncio.sleep(0.3)
+    assert await assignee_of(second) is None
 
-        # When a solves the first case, the second is theirs
-        version = (await cases.get_case(SYSTEM, first)).version
-        await cases.update_case(SYSTEM, first, CaseUpdate(version=version, status=Status.SOLVED))
-        await eventually(assigned_to(second, a))
+    # When a solves the first case, the second is theirs
+    version = (await cases.get_case(SYSTEM, first)).version
+    await cases.update_case(SYSTEM, first, CaseUpdate(version=version, status=Status.SOLVED))
+    await eventually(assigned_to(second, a))
 
-        # When a goes away, the case returns to the queue; when b arrives, b gets it
-        await agents.update_agent(SYSTEM, a, AgentUpdate(availability=Availability.AWAY))
-        await eventually(assigned_to(second, None))
-        b = await available_agent([team], capacity=1)  # becoming available fills the queue
-        await eventually(assigned_to(second, b))
+    # When a goes away, the case returns to the queue; when b arrives, b gets it
+    await agents.update_agent(SYSTEM, a, AgentUpdate(availability=Availability.AWAY))
+    await eventually(assigned_to(second, None))
+    b = await available_agent([team], capacity=1)  # becoming available fills the queue
+    await eventually(assigned_to(second, b))
 
-        # When b gives the case up, it goes straight back to b (the only one with room)
-        await cases.assign_case(SYSTEM, second, AssignIn(assignee_id=None))
-        await eventually(assigned_to(second, b))
-    finally:
-        await runtime.stop()
+    # When b gives the case up, it goes straight back to b (the only one with room)
+    await cases.assign_case(SYSTEM, second, AssignIn(assignee_id=None))
+    await eventually(assigned_to(second, b))
 
 
 async def test_switching_a_team_to_a_strategy_assigns_its_waiting_cases(
-    db: EventLog, database_url: str, tmp_path: Path
+    embedded_runtime: Runtime,
 ) -> None:
-    settings = load_settings(
-        {"HELPDESK_DATABASE_URL": database_url, "HELPDESK_DATA_DIR": str(tmp_path / "data")}
-    )
-    runtime = build_runtime(settings)
-    await runtime.start(run_worker=True)
-    try:
-        team = (await make_team()).id  # manual until configured
-        a = await available_agent([team])
-        waiting = [(await make_case(team_id=team)).id for _ in range(3)]
-        await asyncio.sleep(0.3)
-        assert [await assignee_of(c) for c in waiting] == [None] * 3
-        await routing.set_team_routing(SYSTEM, team, TeamRoutingIn(strategy=Strategy.LEAST_LOADED))
-        for case_id in waiting:
-            await eventually(assigned_to(case_id, a))
-    finally:
-        await runtime.stop()
+    team = (await make_team()).id  # manual until configured
+    a = await available_agent([team])
+    waiting = [(await make_case(team_id=team)).id for _ in range(3)]
+    await asyncio.sleep(0.3)
+    assert [await assignee_of(c) for c in waiting] == [None] * 3
+    await routing.set_team_routing(SYSTEM, team, TeamRoutingIn(strategy=Strategy.LEAST_LOADED))
+    for case_id in waiting:
+        await eventually(assigned_to(case_id, a))
