@@ -102,6 +102,28 @@ class TeamRoutingChanged(Event, frozen=True, tag="team.routing_changed"):
     strategy: str
 
 
+class SlaAtRisk(Event, frozen=True, tag="case.sla_at_risk"):
+    """An SLA target of a case has used its warning share (e.g. 80%) of business time."""
+
+    case_id: int
+    metric: str
+    due_at: str
+    team_id: int | None
+    assignee_id: int | None
+    notified_agent_ids: list[int]
+
+
+class SlaBreached(Event, frozen=True, tag="case.sla_breached"):
+    """An SLA target of a case was missed: its due time passed while it ran."""
+
+    case_id: int
+    metric: str
+    due_at: str
+    team_id: int | None
+    assignee_id: int | None
+    notified_agent_ids: list[int]
+
+
 AnyEvent = (
     CaseOpened
     | MessageAdded
@@ -111,9 +133,12 @@ AnyEvent = (
     | CustomersMerged
     | AgentAvailabilityChanged
     | TeamRoutingChanged
+    | SlaAtRisk
+    | SlaBreached
 )
 
 Listener = Callable[[Event], Awaitable[None]]
+Reactor = Callable[[Event], Awaitable[None]]
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(AnyEvent)
@@ -124,12 +149,23 @@ class _Bus:
 
     pubsub: PubSub | None = None
     listeners: list[Listener] = []  # noqa: RUF012 - replaced, never mutated in place
+    reactors: list[Reactor] = []  # noqa: RUF012 - replaced, never mutated in place
 
 
-def configure(pubsub: PubSub | None, listeners: Sequence[Listener] = ()) -> None:
-    """Set where committed events go. Called once at start-up (and by tests)."""
+def configure(
+    pubsub: PubSub | None, listeners: Sequence[Listener] = (), reactors: Sequence[Reactor] = ()
+) -> None:
+    """Set where committed events go. Called once at start-up (and by tests).
+
+    ``listeners`` run after commit, once per event (e.g. to enqueue work).
+    ``reactors`` run inside the transaction, just before its events are
+    stored, once per event, including the events they emit themselves: the
+    SLA clocks follow a case this way, so they can never disagree with it.
+    A reactor that raises rolls the whole transaction back.
+    """
     _Bus.pubsub = pubsub
     _Bus.listeners = list(listeners)
+    _Bus.reactors = list(reactors)
 
 
 def case_stream(case_id: int) -> str:
@@ -140,6 +176,11 @@ def case_stream(case_id: int) -> str:
 def team_stream(team_id: int | None) -> str:
     """The stream of a team's queue; cases without a team are in ``team:none``."""
     return f"team:{team_id if team_id is not None else 'none'}"
+
+
+def agent_stream(agent_id: int) -> str:
+    """The stream of one agent's own notifications (SLA warnings, …)."""
+    return f"agent:{agent_id}"
 
 
 def customer_stream(customer_id: int) -> str:
@@ -189,6 +230,11 @@ async def emit(event: Event, streams: Sequence[str]) -> None:
 
 
 async def _store(batch: list[_Emitted]) -> None:
+    index = 0
+    while index < len(batch):  # reactors may emit more events: they join the batch
+        for reactor in _Bus.reactors:
+            await reactor(batch[index].event)
+        index += 1
     counts = Counter(stream for item in batch for stream in item.streams)
     if not counts:
         return

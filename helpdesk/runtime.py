@@ -8,6 +8,7 @@ run mode: the embedded mode differs only in the objects made here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +27,7 @@ from helpdesk.pubsub import PubSub, create_pubsub
 from helpdesk.ratelimit import configure_rate_limiter, create_rate_limiter
 from helpdesk.routing.assign import unrouted_cases
 from helpdesk.settings import Settings
+from helpdesk.sla import timers as sla_timers
 from helpdesk.storage import BlobStore, configure_blob_store
 from helpdesk.tasks import setup_broker, start_worker
 
@@ -42,6 +44,7 @@ class Runtime:
     broker: dramatiq.Broker
     worker: dramatiq.Worker | None = field(default=None)
     mail: MailSupervisor | None = field(default=None)
+    sweeper: asyncio.Task[None] | None = field(default=None)
 
     async def start(self, *, run_worker: bool, run_mail: bool = False) -> None:
         """Open the database pool of the running loop; start in-process workers
@@ -50,6 +53,9 @@ class Runtime:
         if run_worker and self.worker is None:
             self.worker = start_worker(self.broker, self.settings.worker_threads)
             await rearm_lost_work()
+            self.sweeper = asyncio.create_task(
+                sweep_forever(self.settings.sla_sweep_seconds), name="helpdesk-sweeper"
+            )
         if run_mail and self.mail is None:
             self.mail = MailSupervisor()
             self.mail.start()
@@ -59,6 +65,11 @@ class Runtime:
         if self.mail is not None:
             await self.mail.stop()
             self.mail = None
+        if self.sweeper is not None:
+            self.sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.sweeper
+            self.sweeper = None
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
@@ -66,17 +77,37 @@ class Runtime:
         await close_pool(self.engine)
 
 
-async def rearm_lost_work() -> None:
+async def rearm_lost_work(older_than: timedelta = timedelta(seconds=0)) -> None:
     """Re-enqueue work whose queue message may have been lost (the in-memory
     queue of a stopped process, a crash): unrouted cases and unsent mail.
     Every actor is idempotent, so re-enqueueing what is still queued is harmless."""
     from helpdesk.channels.email.actors import send_mail
     from helpdesk.routing.actors import route_new_case
 
-    for case_id in await unrouted_cases(timedelta(seconds=0)):
+    for case_id in await unrouted_cases(older_than):
         await asyncio.to_thread(route_new_case.send, case_id)
     for outbound_id in await pending_outbound_ids():
         await asyncio.to_thread(send_mail.send, outbound_id)
+
+
+async def sweep_forever(interval: int) -> None:
+    """Every ``interval`` seconds: arm SLA deadlines that came near and fire
+    overdue ones; every tenth round, re-enqueue lost routing and mail work.
+
+    Runs in every process that runs a worker; several sweeping at once is
+    harmless (see :func:`helpdesk.sla.timers.sweep`). An error is logged and
+    the next round tries again.
+    """
+    rounds = 0
+    while True:
+        try:
+            await sla_timers.sweep()
+            rounds += 1
+            if rounds % 10 == 0:
+                await rearm_lost_work(older_than=timedelta(minutes=1))
+        except Exception:
+            logger.exception("periodic sweep failed; trying again in %s s", interval)
+        await asyncio.sleep(interval)
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -90,7 +121,8 @@ def build_runtime(settings: Settings) -> Runtime:
     broker = setup_broker(settings.redis_url, engine)
     from helpdesk.channels.email.actors import enqueue_on_reply
     from helpdesk.routing.actors import enqueue_routing
+    from helpdesk.sla.tracking import track_event
 
     outbound.configure(settings.secret_key, urlsplit(settings.base_url).hostname or "localhost")
-    events.configure(pubsub, [enqueue_routing, enqueue_on_reply])
+    events.configure(pubsub, [enqueue_routing, enqueue_on_reply], reactors=[track_event])
     return Runtime(settings=settings, engine=engine, pubsub=pubsub, broker=broker)

@@ -35,6 +35,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path
     max_attachment_bytes: int
     worker_threads: int = 4
+    sla_sweep_seconds: int = 30
 
     @property
     def embedded(self) -> bool:
@@ -156,5 +157,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         worker_threads=_positive_int(
             "HELPDESK_WORKER_THREADS", env.get("HELPDESK_WORKER_THREADS", "4")
+        ),
+        sla_sweep_seconds=_positive_int(
+            "HELPDESK_SLA_SWEEP_SECONDS", env.get("HELPDESK_SLA_SWEEP_SECONDS", "30")
         ),
     )

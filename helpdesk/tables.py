@@ -234,5 +234,6 @@ def all_tables() -> tuple[type[Table], ...]:
     """Every table the helpdesk uses, in creation order."""
     from helpdesk.channels.email.tables import EMAIL_TABLES
     from helpdesk.routing.tables import ROUTING_TABLES
+    from helpdesk.sla.tables import SLA_TABLES
 
-    return CORE_TABLES + EMAIL_TABLES + ROUTING_TABLES
+    return CORE_TABLES + EMAIL_TABLES + ROUTING_TABLES + SLA_TABLES

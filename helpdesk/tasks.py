@@ -33,7 +33,11 @@ ACTOR_OPTIONS: dict[str, Any] = {
     "time_limit": 120_000,
 }
 
-ACTOR_MODULES = ("helpdesk.routing.actors", "helpdesk.channels.email.actors")
+ACTOR_MODULES = (
+    "helpdesk.routing.actors",
+    "helpdesk.channels.email.actors",
+    "helpdesk.sla.actors",
+)
 
 
 class DatabasePool(Middleware):

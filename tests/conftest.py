@@ -24,6 +24,7 @@ from helpdesk import events
 from helpdesk.db import bind_engine, close_pool, create_engine, start_pool
 from helpdesk.migrations import migrate
 from helpdesk.pubsub import MemoryPubSub, StreamFrame
+from helpdesk.sla.tracking import track_event
 from helpdesk.storage import BlobStore, configure_blob_store
 from helpdesk.tables import all_tables
 
@@ -137,7 +138,7 @@ async def db(database_url: str, db_kind: str, tmp_path: Path) -> AsyncIterator[E
     async def listener(event: events.Event) -> None:
         log.events.append(event)
 
-    events.configure(Recorder(), [listener])
+    events.configure(Recorder(), [listener], reactors=[track_event])
     try:
         yield log
     finally:
