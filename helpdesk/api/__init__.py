@@ -22,6 +22,12 @@ from helpdesk.api.messages import MessageController, download_attachment
 from helpdesk.api.organizations import OrganizationController
 from helpdesk.api.problems import exception_handlers
 from helpdesk.api.routing import RoutingRuleController, TeamRoutingController
+from helpdesk.api.sla import (
+    SlaCalendarController,
+    SlaPolicyController,
+    SlaReportController,
+    SlaStateController,
+)
 from helpdesk.api.teams import TeamController
 from helpdesk.api.webform import public_router
 
@@ -38,6 +44,10 @@ api_router = Router(
         MailboxController,
         RoutingRuleController,
         TeamRoutingController,
+        SlaCalendarController,
+        SlaPolicyController,
+        SlaStateController,
+        SlaReportController,
     ],
     guards=[authenticate],
     before_request=reject_nul_characters,

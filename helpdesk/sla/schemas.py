@@ -99,7 +99,8 @@ class TargetState(msgspec.Struct, kw_only=True):
     ``state``: ``running``, ``paused``, ``at_risk`` (past the warning share),
     ``breached`` (past due, still open), ``met`` (done in time), ``missed``
     (done late) or ``cancelled`` (no longer applies). ``remaining`` is
-    business time left (negative: overrun), ``elapsed`` business time used.
+    business time left (negative: overrun; also in whole seconds), ``elapsed``
+    business time used.
     """
 
     metric: str
@@ -110,6 +111,7 @@ class TargetState(msgspec.Struct, kw_only=True):
     due_at: datetime | None
     warn_at: datetime | None
     remaining: timedelta
+    remaining_seconds: int
     elapsed: timedelta
     paused: bool
     at_risk: bool

@@ -350,6 +350,7 @@ async def case_sla(principal: Principal, case_id: int) -> CaseSlaOut:
                 due_at=local(row["due_at"]),
                 warn_at=local(row["warn_at"]),
                 remaining=timer.target - spent,
+                remaining_seconds=int((timer.target - spent).total_seconds()),
                 elapsed=spent,
                 paused=bool(row["paused"]),
                 at_risk=row["warned_at"] is not None,

@@ -46,7 +46,7 @@ async def make_policy(
             name=f"Policy {unique()}",
             position=position,
             conditions=conditions or PolicyConditions(),
-            targets=targets or {p: default for p in Priority},
+            targets=targets or dict.fromkeys(Priority, default),
             warn_percent=warn_percent,
             escalation=escalation or Escalation(),
             calendar_id=calendar_id if calendar_id is not None else await always_open_calendar(),

@@ -43,7 +43,8 @@ async def test_opening_starts_first_response_and_resolution_at_creation() -> Non
     assert set(timers) == {"first_response", "resolution"}
     first = timers["first_response"]
     assert first["policy_id"] == policy.id
-    assert first["active"] and not first["paused"]
+    assert first["active"]
+    assert not first["paused"]
     opened = as_utc(first["started_at"])
     assert opened is not None
     assert as_utc(first["due_at"]) == opened + timedelta(hours=1)
