@@ -16,15 +16,17 @@ import msgspec
 from piccolo.engine.base import Engine
 
 from helpdesk import events, migrations
-from helpdesk.db import bind_engine, close_pool, create_engine, start_pool
+from helpdesk.db import bind_engine, close_pool, create_engine, current_engine, start_pool
 from helpdesk.errors import ConfigError
 from helpdesk.policy import SYSTEM
 from helpdesk.pubsub import create_pubsub
 from helpdesk.schemas import AgentIn, AgentOut
 from helpdesk.services import agents
 from helpdesk.settings import Settings
+from helpdesk.sla.tracking import track_event
 from helpdesk.storage import BlobStore, configure_blob_store
 from helpdesk.tables import SchemaMigration
+from helpdesk.tasks import setup_broker
 
 if TYPE_CHECKING:  # the demo data is imported only by `helpdesk demo`
     from helpdesk.demo import DemoResult
@@ -132,7 +134,10 @@ async def load_demo_data(settings: Settings, *, cases: int, seed: int) -> DemoRe
         await require_schema()
         configure_blob_store(BlobStore(settings.attachment_dir, settings.max_attachment_bytes))
         pubsub = create_pubsub(settings.redis_url) if settings.redis_url else None
-        events.configure(pubsub, [])
+        # SLA wake-ups go to the broker: Redis workers take them; in embedded
+        # mode they are lost with this process, and `helpdesk run` sweeps them up.
+        setup_broker(settings.redis_url, current_engine())
+        events.configure(pubsub, [], reactors=[track_event])
         try:
             return await load_demo(cases=cases, seed=seed, secret_key=settings.secret_key)
         finally:

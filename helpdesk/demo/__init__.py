@@ -27,6 +27,7 @@ from helpdesk.demo._load import (
 )
 from helpdesk.demo._people import STAFF, TEAMS
 from helpdesk.demo._plan import plan_demo
+from helpdesk.demo._sla import ensure_sla
 from helpdesk.errors import AuthenticationError
 from helpdesk.policy import SYSTEM
 from helpdesk.services import agents, audit
@@ -103,6 +104,7 @@ async def load_demo(*, cases: int = 300, seed: int = 1, secret_key: str) -> Demo
     # Principals read team membership, so refresh them once the teams exist.
     world.principals = [await agents.principal_for_agent(i) for i in staff_ids]
     world.customers = await ensure_customers(plan.customers, world.organizations, now)
+    await ensure_sla()
     created, existing = await play_cases(plan, world, now)
     admin = next(i for i, m in enumerate(STAFF) if m.role == "admin")
     return DemoResult(

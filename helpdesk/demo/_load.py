@@ -34,6 +34,7 @@ from helpdesk.schemas import (
     TeamIn,
 )
 from helpdesk.services import agents, cases, customers, messages, organizations, teams
+from helpdesk.sla.replay import replay_case
 from helpdesk.tables import (
     Agent,
     AuditEntry,
@@ -351,5 +352,7 @@ async def play_cases(plan: DemoPlan, world: World, now: datetime) -> tuple[int, 
         async with transaction():
             await player.play()
             await player.backdate()
+        async with transaction():  # the SLA clocks, from the dated-back history
+            await replay_case(player.case_id)
         created += 1
     return created, existing

@@ -37,7 +37,17 @@ from helpdesk.sla.policies import CaseSlaFacts, Metric, PolicyRule, choose_polic
 from helpdesk.sla.tables import CaseSlaTimer
 from helpdesk.tables import Case
 
-__all__ = ["ARM_HORIZON", "arm_after_commit", "arm_fire_at", "refresh_case", "track_event"]
+__all__ = [
+    "ARM_HORIZON",
+    "arm_after_commit",
+    "arm_fire_at",
+    "customer_wrote",
+    "refresh_case",
+    "start_case",
+    "status_changed",
+    "stop_timers",
+    "track_event",
+]
 
 ARM_HORIZON = timedelta(minutes=5)
 """Timers due sooner than this get their delayed message at once; the sweep
@@ -48,22 +58,23 @@ _RESPONSES = (Metric.FIRST_RESPONSE.value, Metric.NEXT_RESPONSE.value)
 
 
 async def track_event(event: Event) -> None:
-    """Reactor: move the SLA timers of the case an event changed."""
+    """Reactor: move the SLA timers of the case an event changed, as of now."""
+    now = utcnow()
     match event:
         case CaseOpened(case_id=case_id):
-            await _start_case(case_id)
+            await start_case(case_id, now)
         case MessageAdded(case_id=case_id, kind=MessageKind.REPLY):
-            await _stop_timers(case_id, _RESPONSES, responded=True)
+            await stop_timers(case_id, _RESPONSES, now, responded=True)
         case MessageAdded(case_id=case_id, kind=MessageKind.CUSTOMER):
-            await _customer_wrote(case_id)
+            await customer_wrote(case_id, now)
         case CaseUpdated(case_id=case_id, changes=changes):
             if "status" in changes:
                 old, new = changes["status"]
-                await _status_changed(case_id, Status(old), Status(new))
+                await status_changed(case_id, Status(old), Status(new), now)
             if "priority" in changes:
-                await refresh_case(case_id)
+                await refresh_case(case_id, now)
         case CasesMerged(source_id=source_id):
-            await _stop_timers(source_id, None, responded=False)
+            await stop_timers(source_id, None, now, responded=False)
 
 
 # --- reading ---------------------------------------------------------------
@@ -191,7 +202,9 @@ async def _insert(
 # --- reactions -------------------------------------------------------------
 
 
-async def _start_case(case_id: int) -> None:
+async def start_case(case_id: int, now: datetime, status: Status | None = None) -> None:
+    """Start the timers of a new case at its creation (paused if it is ``pending``;
+    ``status`` overrides the case's current one, for replays). Idempotent."""
     case = await _case(case_id)
     if case is None or await CaseSlaTimer.exists().where(CaseSlaTimer.case == case_id):
         return
@@ -205,12 +218,14 @@ async def _start_case(case_id: int) -> None:
         if target is None:
             continue
         timer = start_timer(target, opened)
-        if case["status"] == Status.PENDING:
-            timer = pause(timer, max(utcnow(), opened))
+        if (status or case["status"]) == Status.PENDING:
+            timer = pause(timer, max(now, opened))
         await _insert(case_id, metric, policy, timer)
 
 
-async def _stop_timers(case_id: int, metrics: tuple[str, ...] | None, *, responded: bool) -> None:
+async def stop_timers(
+    case_id: int, metrics: tuple[str, ...] | None, now: datetime, *, responded: bool
+) -> None:
     """Stop the active timers of ``metrics`` (all when None).
 
     ``responded``: the target was reached (a reply, the solve), so the time
@@ -218,7 +233,6 @@ async def _stop_timers(case_id: int, metrics: tuple[str, ...] | None, *, respond
     overrun but not yet fired counts as a breach. Otherwise the timer is
     cancelled: it no longer applies.
     """
-    now = utcnow()
     for metric, row in (await _timers(case_id)).items():
         if row["active"] and (metrics is None or metric in metrics):
             await _complete(row, now, responded=responded)
@@ -246,10 +260,13 @@ async def _complete(row: dict[str, Any], now: datetime, *, responded: bool) -> N
     await _update(row, values)
 
 
-async def _customer_wrote(case_id: int) -> None:
-    """Start (or restart) the next-response timer once the case had a first reply."""
+async def customer_wrote(case_id: int, now: datetime, *, replied: bool | None = None) -> None:
+    """Start (or restart) the next-response timer once the case had a first reply
+    (``replied``; by default: the case has a first response)."""
     case = await _case(case_id)
-    if case is None or case["first_response_at"] is None:
+    if case is None:
+        return
+    if not (case["first_response_at"] is not None if replied is None else replied):
         return
     rows = await _timers(case_id)
     current = rows.get(Metric.NEXT_RESPONSE.value)
@@ -259,7 +276,7 @@ async def _customer_wrote(case_id: int) -> None:
     target = policy.targets_for(case["priority"]).of(Metric.NEXT_RESPONSE) if policy else None
     if policy is None or target is None:
         return
-    timer = start_timer(target, utcnow())
+    timer = start_timer(target, now)
     if current is None:
         await _insert(case_id, Metric.NEXT_RESPONSE, policy, timer)
         return
@@ -283,23 +300,24 @@ def _policy_columns(policy: PolicyRule) -> dict[Any, Any]:
     }
 
 
-async def _status_changed(case_id: int, old: Status, new: Status) -> None:
+async def status_changed(case_id: int, old: Status, new: Status, now: datetime) -> None:
+    """Pause, resume, stop or reopen the timers for a status change at ``now``."""
+    resolution = (Metric.RESOLUTION.value,)
     if new == Status.CLOSED:
-        await _stop_timers(case_id, (Metric.RESOLUTION.value,), responded=old != Status.SOLVED)
-        await _stop_timers(case_id, _RESPONSES, responded=False)
+        await stop_timers(case_id, resolution, now, responded=old != Status.SOLVED)
+        await stop_timers(case_id, _RESPONSES, now, responded=False)
     elif new == Status.SOLVED:
-        await _stop_timers(case_id, (Metric.RESOLUTION.value,), responded=True)
-        await _stop_timers(case_id, _RESPONSES, responded=False)
+        await stop_timers(case_id, resolution, now, responded=True)
+        await stop_timers(case_id, _RESPONSES, now, responded=False)
     elif old == Status.SOLVED:
-        await _reopen(case_id)
+        await _reopen(case_id, now)
     elif new == Status.PENDING:
-        await _pause_all(case_id, pausing=True)
+        await _pause_all(case_id, now, pausing=True)
     elif old == Status.PENDING:
-        await _pause_all(case_id, pausing=False)
+        await _pause_all(case_id, now, pausing=False)
 
 
-async def _pause_all(case_id: int, *, pausing: bool) -> None:
-    now = utcnow()
+async def _pause_all(case_id: int, now: datetime, *, pausing: bool) -> None:
     for row in (await _timers(case_id)).values():
         if not row["active"]:
             continue
@@ -339,13 +357,12 @@ async def _rewrite(
     await _update(row, values)
 
 
-async def _reopen(case_id: int) -> None:
+async def _reopen(case_id: int, now: datetime) -> None:
     """A solved case reopened: its resolution timer runs on from where it stopped."""
     row = (await _timers(case_id)).get(Metric.RESOLUTION.value)
     if row is None or row["active"]:
         return
     timer = decode_timer(row["timer"])
-    now = utcnow()
     resumed = resume(timer, max(now, timer.paused_since or now))
     await _rewrite(
         row,
@@ -354,7 +371,7 @@ async def _reopen(case_id: int) -> None:
     )
 
 
-async def refresh_case(case_id: int) -> None:
+async def refresh_case(case_id: int, now: datetime | None = None) -> None:
     """Re-choose the case's policy and retarget its active timers (priority or policy change).
 
     Business time spent and pauses are kept. A warning or breach is cleared
@@ -367,7 +384,7 @@ async def refresh_case(case_id: int) -> None:
     policy = await _policy_for(case)
     rows = await _timers(case_id)
     targets = policy.targets_for(case["priority"]) if policy else None
-    now = utcnow()
+    now = now or utcnow()
     for metric, row in rows.items():
         if not row["active"]:
             continue
@@ -377,7 +394,7 @@ async def refresh_case(case_id: int) -> None:
             continue
         await _retarget_row(row, policy, target, now)
     if policy is not None and targets is not None:
-        await _start_missing(case, policy, rows)
+        await _start_missing(case, policy, rows, now)
 
 
 async def _retarget_row(
@@ -394,7 +411,9 @@ async def _retarget_row(
     await _rewrite(row, timer, policy=policy, warned_at=warned_at, breached_at=breached_at)
 
 
-async def _start_missing(case: dict[str, Any], policy: PolicyRule, rows: dict[str, Any]) -> None:
+async def _start_missing(
+    case: dict[str, Any], policy: PolicyRule, rows: dict[str, Any], now: datetime
+) -> None:
     """Timers the new policy measures and the old one did not (from the case's opening)."""
     targets = policy.targets_for(case["priority"])
     status = Status(case["status"])
@@ -409,5 +428,5 @@ async def _start_missing(case: dict[str, Any], policy: PolicyRule, rows: dict[st
             continue
         timer = start_timer(target, opened)
         if status == Status.PENDING:
-            timer = pause(timer, max(utcnow(), opened))
+            timer = pause(timer, max(now, opened))
         await _insert(case["id"], metric, policy, timer)
