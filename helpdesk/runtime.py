@@ -26,6 +26,7 @@ from helpdesk.db import bind_engine, close_pool, create_engine, start_pool
 from helpdesk.pubsub import PubSub, create_pubsub
 from helpdesk.ratelimit import configure_rate_limiter, create_rate_limiter
 from helpdesk.routing.assign import unrouted_cases
+from helpdesk.routing.queue import teams_with_waiting_cases
 from helpdesk.settings import Settings
 from helpdesk.sla import timers as sla_timers
 from helpdesk.storage import BlobStore, configure_blob_store
@@ -79,13 +80,16 @@ class Runtime:
 
 async def rearm_lost_work(older_than: timedelta = timedelta(seconds=0)) -> None:
     """Re-enqueue work whose queue message may have been lost (the in-memory
-    queue of a stopped process, a crash): unrouted cases and unsent mail.
+    queue of a stopped process, a crash): unrouted cases, team queues with
+    waiting cases, and unsent mail.
     Every actor is idempotent, so re-enqueueing what is still queued is harmless."""
     from helpdesk.channels.email.actors import send_mail
-    from helpdesk.routing.actors import route_new_case
+    from helpdesk.routing.actors import fill_team_queue, route_new_case
 
     for case_id in await unrouted_cases(older_than):
         await asyncio.to_thread(route_new_case.send, case_id)
+    for team_id in await teams_with_waiting_cases():
+        await asyncio.to_thread(fill_team_queue.send, team_id)
     for outbound_id in await pending_outbound_ids():
         await asyncio.to_thread(send_mail.send, outbound_id)
 

@@ -12,9 +12,10 @@ from helpdesk.policy import SYSTEM
 from helpdesk.routing import services as routing
 from helpdesk.routing.schemas import TeamRoutingIn
 from helpdesk.routing.strategies import Strategy
-from helpdesk.runtime import Runtime
+from helpdesk.runtime import Runtime, rearm_lost_work
 from helpdesk.schemas import AgentUpdate, AssignIn, CaseUpdate
 from helpdesk.services import agents, cases
+from helpdesk.tables import Agent
 from tests.factories import make_case, make_team
 from tests.integration.routing._support import assignee_of, available_agent
 
@@ -77,3 +78,19 @@ async def test_switching_a_team_to_a_strategy_assigns_its_waiting_cases(
     await routing.set_team_routing(SYSTEM, team, TeamRoutingIn(strategy=Strategy.LEAST_LOADED))
     for case_id in waiting:
         await eventually(assigned_to(case_id, a))
+
+
+async def test_a_lost_refill_is_made_up_by_the_periodic_rearm(embedded_runtime: Runtime) -> None:
+    # Given a round-robin team whose one agent is full, with a case waiting
+    team = (await make_team()).id
+    a = await available_agent([team], capacity=1)
+    await routing.set_team_routing(SYSTEM, team, TeamRoutingIn(strategy=Strategy.ROUND_ROBIN))
+    first, second = (await make_case(team_id=team)).id, (await make_case(team_id=team)).id
+    await eventually(assigned_to(first, a))
+    # When room appears without any event (as if the refill message were lost)
+    await Agent.update({Agent.capacity: 2}).where(Agent.id == a)
+    await asyncio.sleep(0.3)
+    assert await assignee_of(second) is None
+    # Then the periodic re-arm fills the queue
+    await rearm_lost_work()
+    await eventually(assigned_to(second, a))
