@@ -16,8 +16,13 @@ from typing import Any, Protocol
 
 import msgspec
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 CHANNEL_PREFIX = "helpdesk:stream:"
+_ALL = "*"  # the memory backend's name for "every stream"
 
 
 class StreamFrame(msgspec.Struct, frozen=True):
@@ -47,6 +52,8 @@ class PubSub(Protocol):
     async def publish(self, frame: StreamFrame) -> None: ...
 
     async def subscribe(self, streams: Iterable[str]) -> Subscription: ...
+
+    async def subscribe_all(self) -> Subscription: ...
 
     async def close(self) -> None: ...
 
@@ -82,11 +89,16 @@ class MemoryPubSub:
         ] = {}
 
     async def publish(self, frame: StreamFrame) -> None:
-        """Hand ``frame`` to every current subscriber of its stream."""
-        for loop, queue in list(self._subscribers.get(frame.stream, ())):
-            if loop.is_closed():
-                continue
-            loop.call_soon_threadsafe(queue.put_nowait, frame)
+        """Hand ``frame`` to every current subscriber of its stream (and of all streams)."""
+        for name in (frame.stream, _ALL):
+            for loop, queue in list(self._subscribers.get(name, ())):
+                if loop.is_closed():
+                    continue
+                loop.call_soon_threadsafe(queue.put_nowait, frame)
+
+    async def subscribe_all(self) -> Subscription:
+        """Subscribe to every stream (one per web process: the live-update hub)."""
+        return await self.subscribe([_ALL])
 
     async def subscribe(self, streams: Iterable[str]) -> Subscription:
         """Subscribe to ``streams``; frames published from now on are delivered."""
@@ -112,8 +124,9 @@ class _RedisSubscription:
         self._pubsub = pubsub
 
     async def __aiter__(self) -> AsyncIterator[StreamFrame]:
+        """Frames until closed; a lost connection to Redis raises ``redis.ConnectionError``."""
         async for message in self._pubsub.listen():
-            if message.get("type") == "message":
+            if message.get("type") in ("message", "pmessage"):
                 yield _decoder.decode(message["data"])
 
     async def close(self) -> None:
@@ -137,7 +150,13 @@ class RedisPubSub:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = aioredis.from_url(self._url)
+            # A dropped connection (Redis restarted) is retried a few times
+            # before a publish gives up; the outbox still has the frame.
+            client = aioredis.from_url(
+                self._url,
+                retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
+                retry_on_error=[RedisConnectionError, RedisTimeoutError],
+            )
             self._clients[loop] = client
         return client
 
@@ -149,6 +168,12 @@ class RedisPubSub:
         """Subscribe to ``streams``; returns once Redis confirmed the subscription."""
         pubsub = self._client().pubsub()
         await pubsub.subscribe(*(CHANNEL_PREFIX + name for name in streams))
+        return _RedisSubscription(pubsub)
+
+    async def subscribe_all(self) -> Subscription:
+        """Subscribe to every stream (a pattern subscription); returns once Redis confirmed."""
+        pubsub = self._client().pubsub()
+        await pubsub.psubscribe(CHANNEL_PREFIX + "*")
         return _RedisSubscription(pubsub)
 
     async def close(self) -> None:

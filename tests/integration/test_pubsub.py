@@ -92,3 +92,24 @@ async def test_memory_backend_delivers_across_event_loops() -> None:
     thread.join()
     got = await take(sub, 1)
     assert got == [frame(stream, 1)]
+
+
+async def test_a_subscription_to_every_stream_gets_each_stream_in_order(pubsub: PubSub) -> None:
+    tag = uuid.uuid4().hex
+    sub = await pubsub.subscribe_all()
+    for seq in range(1, 4):
+        await pubsub.publish(frame(f"case:{tag}", seq))
+        await pubsub.publish(frame(f"team:{tag}", seq))
+    got: list[StreamFrame] = []
+
+    async def collect() -> None:  # other tests may publish meanwhile: keep ours
+        async for item in sub:
+            if tag in item.stream:
+                got.append(item)
+            if len(got) == 6:
+                return
+
+    await asyncio.wait_for(collect(), 5.0)
+    await sub.close()
+    assert [f.seq for f in got if f.stream.startswith("case:")] == [1, 2, 3]
+    assert [f.seq for f in got if f.stream.startswith("team:")] == [1, 2, 3]

@@ -1,0 +1,338 @@
+"""Live updates for websockets: subscriptions checked by the policy, resumed
+from the outbox, never silently stale.
+
+One :class:`LiveHub` per web process listens to every stream of the pub/sub
+backend (memory or Redis) and hands each frame to the connections subscribed
+to its stream. The outbox (:func:`helpdesk.events.events_since`) is the
+source of truth, so:
+
+* a client subscribes with the last sequence number it saw and first gets
+  what it missed, read from the outbox; if that is more than
+  :data:`MAX_BACKLOG` frames it is told to reload instead;
+* a gap in what the hub receives (a frame lost by pub/sub, frames published
+  out of order by two processes) is filled from the outbox before going on;
+* when the connection to Redis drops, the hub reconnects with backoff and
+  then reads every subscribed stream's missed frames from the outbox;
+* a connection that cannot keep up (its queue is full) is told to reload and
+  closed, rather than silently skipping frames.
+
+Presence (who is viewing a case, who is typing) is ephemeral: published on
+``presence:case:N`` without sequence numbers and never stored.
+
+Framework-free: the websocket handlers of the console and the portal feed a
+:class:`LiveConnection` and send what comes out of its queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import msgspec
+
+from helpdesk.errors import NotFoundError, PermissionDeniedError, ValidationError
+from helpdesk.events import events_since, last_seq
+from helpdesk.policy import Principal, case_scope
+from helpdesk.pubsub import PubSub, StreamFrame, Subscription
+from helpdesk.services._lookup import visible_case_row
+from helpdesk.tables import EventStream
+
+__all__ = [
+    "MAX_BACKLOG",
+    "LiveConnection",
+    "LiveHub",
+    "authorize_stream",
+]
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKLOG = 500
+"""Missed frames replayed on (re)subscription; beyond that the client reloads."""
+
+QUEUE_SIZE = 2000
+RECONCILE_SECONDS = 5.0
+"""How often the hub compares its streams with the outbox counters, so that a
+frame lost by pub/sub is delivered even when nothing follows it."""
+_PRESENCE = "presence:"
+_RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+async def authorize_stream(principal: Principal, stream: str) -> None:
+    """Raise unless ``principal`` may follow ``stream`` (the policy's view rules).
+
+    ``case:N``: the case is visible to them (staff in scope; a customer never:
+    case streams carry internal notes). ``team:N`` / ``team:none``: staff who
+    may list that team's queue. ``agent:N``: that agent alone.
+    ``customer:N``: that customer alone (the portal's stream, without notes).
+    """
+    kind, _, ident = stream.partition(":")
+    if kind not in ("case", "team", "agent", "customer"):
+        raise ValidationError(f"unknown stream {stream!r}", field="stream")
+    if kind == "case" and ident.isdigit() and principal.is_staff:
+        await visible_case_row(principal, int(ident))
+        return
+    if not _may_follow(principal, kind, ident):
+        raise PermissionDeniedError(f"not allowed to follow {stream}")
+
+
+def _may_follow(principal: Principal, kind: str, ident: str) -> bool:
+    if kind == "team" and principal.is_staff:
+        scope = case_scope(principal)
+        return (
+            scope.everything
+            or (ident == "none" and scope.include_teamless)
+            or (ident.isdigit() and int(ident) in scope.team_ids)
+        )
+    if kind == "agent":
+        return principal.is_staff and ident == str(principal.id)
+    if kind == "customer":
+        return principal.kind == "customer" and ident == str(principal.id)
+    return False
+
+
+class LiveConnection:
+    """One websocket's subscriptions and its outgoing queue of JSON-ready messages."""
+
+    def __init__(self, principal: Principal, name: str = "") -> None:
+        self.principal = principal
+        self.name = name
+        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(QUEUE_SIZE)
+        self.last_sent: dict[str, int] = {}
+        self._backfilling: dict[str, list[StreamFrame]] = {}
+        self.closed = False
+
+    def deliver(self, frame: StreamFrame) -> None:
+        """Queue ``frame`` unless already sent; hold it while its stream is backfilled."""
+        held = self._backfilling.get(frame.stream)
+        if held is not None:
+            held.append(frame)
+            return
+        if frame.seq <= self.last_sent.get(frame.stream, 0):
+            return
+        self.last_sent[frame.stream] = frame.seq
+        self.put(
+            {
+                "type": "event",
+                "stream": frame.stream,
+                "seq": frame.seq,
+                "event": frame.type,
+                "payload": frame.payload,
+            }
+        )
+
+    def put(self, message: dict[str, Any]) -> None:
+        """Queue a message; a full queue means the client fell behind: tell it to reload."""
+        if self.closed:
+            return
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.closed = True
+            with contextlib.suppress(asyncio.QueueEmpty):
+                while True:
+                    self.queue.get_nowait()
+            self.queue.put_nowait({"type": "reload", "stream": "*", "reason": "too_slow"})
+            self.queue.put_nowait(None)
+
+
+class LiveHub:
+    """Fan-out of one web process: every stream in, each frame to its subscribers."""
+
+    def __init__(self, pubsub: PubSub, *, reconcile_seconds: float = RECONCILE_SECONDS) -> None:
+        self._pubsub = pubsub
+        self._reconcile_seconds = reconcile_seconds
+        self._subscribers: dict[str, set[LiveConnection]] = {}
+        self._last: dict[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._reconciler: asyncio.Task[None] | None = None
+        self._subscription: Subscription | None = None
+        self.reconnects = 0
+
+    # --- life cycle ---------------------------------------------------------
+
+    async def start(self) -> None:
+        """Subscribe to every stream and start dispatching (in the running loop)."""
+        if self._task is None:
+            self._subscription = await self._pubsub.subscribe_all()
+            self._task = asyncio.create_task(self._run(), name="helpdesk-live-hub")
+            self._reconciler = asyncio.create_task(self._reconcile(), name="helpdesk-live-check")
+
+    async def stop(self) -> None:
+        """Stop dispatching and end every connection's queue."""
+        for task in (self._task, self._reconciler):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._reconciler = None
+        if self._subscription is not None:
+            await self._subscription.close()
+        for connections in self._subscribers.values():
+            for connection in connections:
+                connection.put({"type": "reload", "stream": "*", "reason": "server_stopping"})
+        self._subscribers.clear()
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                if self._subscription is None:
+                    self._subscription = await self._pubsub.subscribe_all()
+                    self.reconnects += 1
+                    await self._catch_up_all()
+                    failures = 0
+                async for frame in self._subscription:
+                    await self._dispatch(frame)
+                    failures = 0
+                return  # closed on purpose
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("live updates: pub/sub connection lost; reconnecting", exc_info=True)
+                if self._subscription is not None:
+                    with contextlib.suppress(Exception):
+                        await self._subscription.close()
+                self._subscription = None
+                await asyncio.sleep(_RETRY[min(failures, len(_RETRY) - 1)])
+                failures += 1
+
+    # --- subscriptions ------------------------------------------------------
+
+    async def subscribe(self, connection: LiveConnection, stream: str, after: int | None) -> None:
+        """Follow ``stream`` from ``after`` (None: from now on), checked by the policy.
+
+        The missed frames are queued first (or a ``reload`` when more than
+        :data:`MAX_BACKLOG`), then the live ones, each once, in order.
+        """
+        await authorize_stream(connection.principal, stream)
+        held: list[StreamFrame] = []
+        connection._backfilling[stream] = held
+        if stream not in self._subscribers:
+            self._last[stream] = await last_seq(stream)
+        self._subscribers.setdefault(stream, set()).add(connection)
+        try:
+            current = self._last[stream]
+            if after is None or after > current:
+                after = current
+            connection.last_sent[stream] = after
+            missed = await events_since(stream, after, limit=MAX_BACKLOG + 1)
+            if len(missed) > MAX_BACKLOG:
+                connection.put({"type": "reload", "stream": stream, "reason": "too_many_missed"})
+                connection.last_sent[stream] = max(current, missed[-1].seq)
+                missed = []
+        finally:
+            connection._backfilling.pop(stream, None)
+        for frame in [*missed, *sorted(held, key=lambda f: f.seq)]:
+            connection.deliver(frame)
+        connection.put(
+            {"type": "subscribed", "stream": stream, "seq": connection.last_sent[stream]}
+        )
+
+    def unsubscribe(self, connection: LiveConnection, stream: str | None = None) -> None:
+        """Stop following ``stream`` (every stream when None)."""
+        streams = [stream] if stream else list(connection.last_sent)
+        for name in streams:
+            subscribers = self._subscribers.get(name)
+            if subscribers is None:
+                continue
+            subscribers.discard(connection)
+            if not subscribers:
+                del self._subscribers[name]
+                self._last.pop(name, None)
+            connection.last_sent.pop(name, None)
+
+    def streams_of(self, connection: LiveConnection) -> list[str]:
+        """The streams a connection follows."""
+        return sorted(connection.last_sent)
+
+    # --- dispatch -----------------------------------------------------------
+
+    async def _dispatch(self, frame: StreamFrame) -> None:
+        if frame.stream.startswith(_PRESENCE):
+            self._presence(frame)
+            return
+        subscribers = self._subscribers.get(frame.stream)
+        if not subscribers:
+            return
+        last = self._last.get(frame.stream, 0)
+        if frame.seq <= last:
+            return  # a frame already read from the outbox
+        frames = [frame]
+        if frame.seq > last + 1:  # a gap: read what is missing from the outbox
+            frames = await events_since(frame.stream, last, limit=frame.seq - last)
+        for item in frames:
+            self._send(item)
+
+    def _send(self, frame: StreamFrame) -> None:
+        if frame.seq <= self._last.get(frame.stream, 0):
+            return
+        self._last[frame.stream] = frame.seq
+        for connection in list(self._subscribers.get(frame.stream, ())):
+            connection.deliver(frame)
+
+    async def _reconcile(self) -> None:
+        """Every few seconds: deliver frames the outbox has and we did not get."""
+        while True:
+            await asyncio.sleep(self._reconcile_seconds)
+            try:
+                behind = await _streams_ahead_of(dict(self._last))
+                if behind:
+                    await self._catch_up(behind)
+            except Exception:
+                logger.warning("live updates: checking the outbox failed", exc_info=True)
+
+    async def _catch_up_all(self) -> None:
+        await self._catch_up(list(self._subscribers))
+
+    async def _catch_up(self, streams: list[str]) -> None:
+        """Deliver the frames of ``streams`` missed meanwhile (after a reconnection, a loss)."""
+        for stream in streams:
+            if stream not in self._subscribers:
+                continue
+            missed = await events_since(stream, self._last.get(stream, 0), limit=MAX_BACKLOG + 1)
+            if len(missed) > MAX_BACKLOG:
+                for connection in list(self._subscribers.get(stream, ())):
+                    connection.put({"type": "reload", "stream": stream, "reason": "reconnected"})
+                self._last[stream] = missed[-1].seq
+                continue
+            for frame in missed:
+                self._send(frame)
+
+    # --- presence -----------------------------------------------------------
+
+    async def announce(self, connection: LiveConnection, case_id: int, state: str) -> None:
+        """Tell the other viewers of a case that this agent is viewing, typing or left."""
+        if state not in ("viewing", "typing", "left"):
+            raise ValidationError("state must be viewing, typing or left", field="state")
+        stream = f"case:{case_id}"
+        if stream not in connection.last_sent:
+            raise NotFoundError(f"not following {stream}")
+        payload = {
+            "case_id": case_id,
+            "agent_id": connection.principal.id,
+            "name": connection.name,
+            "state": state,
+        }
+        frame = StreamFrame(stream=f"{_PRESENCE}{stream}", seq=0, type="presence", payload=payload)
+        await self._pubsub.publish(frame)
+
+    def _presence(self, frame: StreamFrame) -> None:
+        stream = frame.stream.removeprefix(_PRESENCE)
+        message = {"type": "presence", **msgspec.to_builtins(frame.payload)}
+        for connection in list(self._subscribers.get(stream, ())):
+            if connection.principal.id != frame.payload.get("agent_id"):
+                connection.put(message)
+
+
+async def _streams_ahead_of(known: dict[str, int]) -> list[str]:
+    """The streams whose outbox counter is past the number we know."""
+    ahead: list[str] = []
+    names = sorted(known)
+    for start in range(0, len(names), 500):
+        rows = await EventStream.select(EventStream.stream, EventStream.last_seq).where(
+            EventStream.stream.is_in(names[start : start + 500])
+        )
+        ahead += [row["stream"] for row in rows if row["last_seq"] > known[row["stream"]]]
+    return ahead

@@ -1,0 +1,283 @@
+"""The live-update hub: resume from the outbox, gaps filled, permissions,
+reload when too far behind, and recovery after a Redis restart."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from helpdesk import events
+from helpdesk.domain import Role
+from helpdesk.errors import NotFoundError, PermissionDeniedError, ValidationError
+from helpdesk.live import MAX_BACKLOG, LiveConnection, LiveHub
+from helpdesk.policy import SYSTEM, Principal
+from helpdesk.pubsub import MemoryPubSub, PubSub, RedisPubSub, StreamFrame
+from helpdesk.schemas import MessageIn
+from helpdesk.services import messages
+from helpdesk.sla.tracking import track_event
+from tests.conftest import REDIS_URL, EventLog
+from tests.factories import customer_principal, make_agent, make_case, make_team
+from tests.integration._processes import free_port
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def pubsub(request: pytest.FixtureRequest, db: EventLog) -> AsyncIterator[PubSub]:
+    backend: PubSub = MemoryPubSub() if request.param == "memory" else RedisPubSub(REDIS_URL)
+    events.configure(backend, [], reactors=[track_event])
+    yield backend
+    await backend.close()
+
+
+@pytest.fixture
+async def hub(pubsub: PubSub) -> AsyncIterator[LiveHub]:
+    live = LiveHub(pubsub)
+    await live.start()
+    yield live
+    await live.stop()
+
+
+async def drain(
+    connection: LiveConnection, count: int, seconds: float = 5.0
+) -> list[dict[str, Any]]:
+    """The next ``count`` messages of a connection (fails after ``seconds``)."""
+    got = []
+    for _ in range(count):
+        message = await asyncio.wait_for(connection.queue.get(), seconds)
+        assert message is not None
+        got.append(message)
+    return got
+
+
+def events_of(messages_: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return [(m["stream"], m["seq"]) for m in messages_ if m["type"] == "event"]
+
+
+async def note(case_id: int, n: int = 1) -> None:
+    for i in range(n):
+        await messages.add_note(SYSTEM, case_id, MessageIn(body=f"ghi chú {i}"))
+
+
+async def test_a_client_resuming_from_a_number_gets_what_it_missed_then_live(
+    hub: LiveHub,
+) -> None:
+    # Given a case with events 1..3 (opened, message, …) that the client saw up to 1
+    team = await make_team()
+    agent = await make_agent(team_ids=[team.id])
+    case = await make_case(team_id=team.id)
+    await note(case.id, 2)
+    stream = f"case:{case.id}"
+    seen_last = await events.last_seq(stream)
+    connection = LiveConnection(agent)
+
+    # When it subscribes after 1, and more happens
+    await hub.subscribe(connection, stream, after=1)
+    await note(case.id)
+
+    # Then it gets 2..last, then the new one, each once and in order
+    expected = list(range(2, seen_last + 2))
+    got = await drain(connection, len(expected) + 1)
+    assert [m["type"] for m in got] == ["event"] * (len(expected) - 1) + ["subscribed", "event"]
+    assert [seq for _, seq in events_of(got)] == expected
+    assert connection.queue.empty()
+
+
+async def test_a_gap_in_pub_sub_is_filled_from_the_outbox(hub: LiveHub, pubsub: PubSub) -> None:
+    team = await make_team()
+    agent = await make_agent(team_ids=[team.id])
+    case = await make_case(team_id=team.id)
+    stream = f"case:{case.id}"
+    connection = LiveConnection(agent)
+    await hub.subscribe(connection, stream, after=None)
+    start = await events.last_seq(stream)
+    assert (await drain(connection, 1))[0]["type"] == "subscribed"
+
+    # When two events are stored but pub/sub loses the first one
+    events.configure(None, [], reactors=[track_event])
+    await note(case.id)
+    events.configure(pubsub, [], reactors=[track_event])
+    await note(case.id)
+
+    # Then the client still gets both, in order
+    got = await drain(connection, 2)
+    assert [seq for _, seq in events_of(got)] == [start + 1, start + 2]
+
+
+async def test_a_lost_last_frame_arrives_by_the_periodic_check(pubsub: PubSub) -> None:
+    hub = LiveHub(pubsub, reconcile_seconds=0.2)
+    await hub.start()
+    try:
+        team = await make_team()
+        agent = await make_agent(team_ids=[team.id])
+        case = await make_case(team_id=team.id)
+        connection = LiveConnection(agent)
+        await hub.subscribe(connection, f"case:{case.id}", after=None)
+        start = (await drain(connection, 1))[0]["seq"]
+        # When pub/sub loses an event and nothing follows it
+        events.configure(None, [], reactors=[track_event])
+        await note(case.id)
+        # Then the hub still delivers it, from the outbox
+        got = await drain(connection, 1, seconds=3)
+        assert events_of(got) == [(f"case:{case.id}", start + 1)]
+    finally:
+        await hub.stop()
+
+
+async def test_too_many_missed_frames_ask_for_a_reload(hub: LiveHub) -> None:
+    team = await make_team()
+    agent = await make_agent(team_ids=[team.id])
+    case = await make_case(team_id=team.id)
+    stream = f"case:{case.id}"
+    first = await events.last_seq(stream) + 1
+    frames = [
+        StreamFrame(stream=stream, seq=n, type="case.message_added", payload={})
+        for n in range(first, first + MAX_BACKLOG + 10)
+    ]
+    from helpdesk.tables import EventStream, OutboxEvent
+
+    await OutboxEvent.insert(
+        *(OutboxEvent(stream=f.stream, seq=f.seq, type=f.type, payload={}) for f in frames)
+    )
+    await EventStream.update({EventStream.last_seq: frames[-1].seq}).where(
+        EventStream.stream == stream
+    )
+    connection = LiveConnection(agent)
+
+    await hub.subscribe(connection, stream, after=0)
+
+    got = await drain(connection, 2)
+    assert got[0] == {"type": "reload", "stream": stream, "reason": "too_many_missed"}
+    assert got[1]["type"] == "subscribed"
+    assert got[1]["seq"] == frames[-1].seq
+
+
+async def test_subscriptions_go_through_the_policy(hub: LiveHub) -> None:
+    team_a, team_b = await make_team(), await make_team()
+    agent_a = await make_agent(team_ids=[team_a.id])
+    agent_b = await make_agent(team_ids=[team_b.id])
+    manager = await make_agent(Role.MANAGER)
+    case = await make_case(team_id=team_a.id)
+    customer = await customer_principal(case.customer_id)
+
+    async def follow(principal: Principal, stream: str) -> str:
+        try:
+            await hub.subscribe(LiveConnection(principal), stream, after=None)
+        except (NotFoundError, PermissionDeniedError, ValidationError) as exc:
+            return exc.code
+        return "ok"
+
+    assert await follow(agent_a, f"case:{case.id}") == "ok"
+    assert await follow(agent_b, f"case:{case.id}") == "not_found"
+    assert await follow(manager, f"case:{case.id}") == "ok"
+    assert await follow(customer, f"case:{case.id}") == "permission_denied"  # notes live there
+    assert await follow(customer, f"customer:{case.customer_id}") == "ok"
+    assert await follow(customer, f"customer:{case.customer_id + 1}") == "permission_denied"
+    assert await follow(agent_a, f"team:{team_a.id}") == "ok"
+    assert await follow(agent_a, f"team:{team_b.id}") == "permission_denied"
+    assert await follow(manager, f"team:{team_b.id}") == "ok"
+    assert await follow(agent_a, f"agent:{agent_a.id}") == "ok"
+    assert await follow(agent_a, f"agent:{agent_b.id}") == "permission_denied"
+    assert await follow(agent_a, "secrets:1") == "validation_error"
+
+
+async def test_viewers_of_a_case_see_each_other(hub: LiveHub) -> None:
+    team = await make_team()
+    lan, minh = await make_agent(team_ids=[team.id]), await make_agent(team_ids=[team.id])
+    case = await make_case(team_id=team.id)
+    lan_conn, minh_conn = LiveConnection(lan, "Lan"), LiveConnection(minh, "Minh")
+    for connection in (lan_conn, minh_conn):
+        await hub.subscribe(connection, f"case:{case.id}", after=None)
+        await drain(connection, 1)
+
+    await hub.announce(minh_conn, case.id, "typing")
+
+    got = await drain(lan_conn, 1)
+    assert got == [
+        {
+            "type": "presence",
+            "case_id": case.id,
+            "agent_id": minh.id,
+            "name": "Minh",
+            "state": "typing",
+        }
+    ]
+    await asyncio.sleep(0.1)
+    assert minh_conn.queue.empty()  # not echoed to the typist
+
+
+# --- Redis restart ------------------------------------------------------------
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    """A throwaway redis-server on a free port; yields (url, restart function)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is needed (scripts/test.sh installs it)")
+    port = free_port()
+    state: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start() -> None:
+        state["p"] = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+             "no", "--dir", str(tmp_path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis(port=port).ping()
+                return
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "private redis did not start"
+                time.sleep(0.05)
+
+    def stop() -> None:
+        state["p"].kill()
+        state["p"].wait(10)
+
+    start()
+    yield f"redis://127.0.0.1:{port}/0", (stop, start)
+    stop()
+
+
+async def test_live_updates_resume_after_a_redis_restart(
+    db: EventLog, private_redis: tuple[str, Any]
+) -> None:
+    url, (stop, start) = private_redis
+    backend = RedisPubSub(url)
+    events.configure(backend, [], reactors=[track_event])
+    hub = LiveHub(backend)
+    await hub.start()
+    try:
+        team = await make_team()
+        agent = await make_agent(team_ids=[team.id])
+        case = await make_case(team_id=team.id)
+        stream = f"case:{case.id}"
+        connection = LiveConnection(agent)
+        await hub.subscribe(connection, stream, after=None)
+        start_seq = (await drain(connection, 1))[0]["seq"]
+
+        # When Redis goes away, changes happen (their publishing fails), and Redis returns
+        await asyncio.to_thread(stop)
+        await note(case.id, 2)
+        await asyncio.to_thread(start)
+
+        # Then the hub reconnects, reads what was missed, and live updates resume
+        got = await drain(connection, 2, seconds=20)
+        assert [seq for _, seq in events_of(got)] == [start_seq + 1, start_seq + 2]
+        await note(case.id)
+        later = await drain(connection, 1, seconds=10)
+        assert [seq for _, seq in events_of(later)] == [start_seq + 3]
+        assert hub.reconnects >= 1
+    finally:
+        await hub.stop()
+        await backend.close()
+        events.configure(None)
