@@ -1,0 +1,48 @@
+"""An agent whose console disconnects goes away after the grace period, unless it returns."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpdesk.domain import Availability
+from helpdesk.policy import SYSTEM
+from helpdesk.routing.presence import (
+    MemoryPresenceStore,
+    PresenceStore,
+    RedisPresenceStore,
+    away_after_grace,
+)
+from helpdesk.services import agents
+from tests.conftest import REDIS_URL, EventLog
+from tests.integration.routing._support import available_agent
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest, db: EventLog) -> PresenceStore:
+    return MemoryPresenceStore() if request.param == "memory" else RedisPresenceStore(REDIS_URL)
+
+
+async def availability(agent_id: int) -> str:
+    return (await agents.get_agent(SYSTEM, agent_id)).availability
+
+
+async def test_a_console_gone_for_the_grace_period_makes_the_agent_away(
+    store: PresenceStore,
+) -> None:
+    agent_id = await available_agent([])
+    await store.touch(agent_id, seconds=0.05)  # connected, then the heartbeats stop
+
+    assert await away_after_grace(store, agent_id, grace=0.2)
+
+    assert await availability(agent_id) == Availability.AWAY
+
+
+async def test_a_console_back_within_the_grace_period_keeps_the_agent_available(
+    store: PresenceStore,
+) -> None:
+    agent_id = await available_agent([])
+    await store.touch(agent_id, seconds=5)  # reconnected (here or to another web process)
+
+    assert not await away_after_grace(store, agent_id, grace=0.1)
+
+    assert await availability(agent_id) == Availability.AVAILABLE
