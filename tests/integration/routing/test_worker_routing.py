@@ -15,7 +15,7 @@ from helpdesk.routing.strategies import Strategy
 from helpdesk.runtime import Runtime, rearm_lost_work
 from helpdesk.schemas import AgentUpdate, AssignIn, CaseUpdate
 from helpdesk.services import agents, cases
-from helpdesk.tables import Agent
+from helpdesk.tables import Agent, Case
 from tests.factories import make_case, make_team
 from tests.integration.routing._support import assignee_of, available_agent
 
@@ -80,6 +80,13 @@ async def test_switching_a_team_to_a_strategy_assigns_its_waiting_cases(
         await eventually(assigned_to(case_id, a))
 
 
+def routed(case_id: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return await Case.exists().where((Case.id == case_id) & Case.routed_at.is_not_null())
+
+    return check
+
+
 async def test_a_lost_refill_is_made_up_by_the_periodic_rearm(embedded_runtime: Runtime) -> None:
     # Given a round-robin team whose one agent is full, with a case waiting
     team = (await make_team()).id
@@ -87,6 +94,8 @@ async def test_a_lost_refill_is_made_up_by_the_periodic_rearm(embedded_runtime: 
     await routing.set_team_routing(SYSTEM, team, TeamRoutingIn(strategy=Strategy.ROUND_ROBIN))
     first, second = (await make_case(team_id=team)).id, (await make_case(team_id=team)).id
     await eventually(assigned_to(first, a))
+    await eventually(routed(second))
+    await asyncio.sleep(1.0)  # every queued routing job has run by now
     # When room appears without any event (as if the refill message were lost)
     await Agent.update({Agent.capacity: 2}).where(Agent.id == a)
     await asyncio.sleep(0.3)
