@@ -219,7 +219,10 @@ class HelpdeskSQLiteEngine(SQLiteEngine):
     async def _checkpoint(self) -> None:
         connection = await self._reader()
         try:
-            await connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            # Read the pragma's row to the end: a statement left unfinished keeps
+            # a read transaction open, and later reads on this connection would
+            # see the database as it was at the checkpoint.
+            await connection.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error:
             logger.warning("WAL checkpoint failed", exc_info=True)
 
