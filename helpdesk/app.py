@@ -15,17 +15,22 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+import agent_console
 import portal
 from helpdesk import __version__
 from helpdesk.api import api_router, exception_handlers, openapi_components, public_router
 from helpdesk.channels.email.mailboxes import quarantined_count
 from helpdesk.runtime import Runtime, build_runtime
 from helpdesk.settings import Settings, load_settings
+from knowledge_base.controllers import routers as knowledge_base_routers
 from portal.webform import webform_router
 
 PORTAL_DIR = Path(portal.__file__).resolve().parent
 PORTAL_STATIC = PORTAL_DIR / "static"
-TEMPLATE_DIRS: list[Path | PathLike[Any] | str] = [PORTAL_DIR / "templates"]
+TEMPLATE_DIRS: list[Path | PathLike[Any] | str] = [
+    PORTAL_DIR / "templates",
+    agent_console.TEMPLATES_DIR,
+]
 
 
 @get("/health", include_in_schema=True, tags=["system"], summary="Liveness and basic counts")
@@ -63,7 +68,7 @@ def create_app(
     with_worker = settings.embedded if run_worker is None else run_worker
 
     async def on_startup(app: Litestar) -> None:
-        await runtime.start(run_worker=with_worker, run_mail=run_mail)
+        await runtime.start(run_worker=with_worker, run_mail=run_mail, serve_live=True)
 
     async def on_shutdown(app: Litestar) -> None:
         await runtime.stop()
@@ -74,8 +79,13 @@ def create_app(
             home,
             api_router,
             public_router,
+            *knowledge_base_routers,
             webform_router,
             create_static_files_router(path="/static/portal", directories=[PORTAL_STATIC]),
+            agent_console.create_console_router(settings),
+            create_static_files_router(
+                path="/static/console", directories=[agent_console.STATIC_DIR]
+            ),
         ],
         template_config=TemplateConfig(directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine),
         state=State({"runtime": runtime, "settings": settings}),

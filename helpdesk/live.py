@@ -44,6 +44,7 @@ __all__ = [
     "LiveConnection",
     "LiveHub",
     "authorize_stream",
+    "encode_frame",
 ]
 
 logger = logging.getLogger(__name__)
@@ -92,19 +93,31 @@ def _may_follow(principal: Principal, kind: str, ident: str) -> bool:
     return False
 
 
+_encoder = msgspec.json.Encoder()
+
+
+def encode_frame(frame: StreamFrame) -> str:
+    """The JSON text of an ``event`` message (encoded once, sent to every subscriber)."""
+    message = {"type": "event", "stream": frame.stream, "seq": frame.seq, "event": frame.type,
+               "payload": frame.payload}  # fmt: skip
+    return _encoder.encode(message).decode()
+
+
 class LiveConnection:
-    """One websocket's subscriptions and its outgoing queue of JSON-ready messages."""
+    """One websocket's subscriptions and its outgoing queue of JSON texts
+    (None at the end: the connection must close)."""
 
     def __init__(self, principal: Principal, name: str = "") -> None:
         self.principal = principal
         self.name = name
-        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(QUEUE_SIZE)
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_SIZE)
         self.last_sent: dict[str, int] = {}
         self._backfilling: dict[str, list[StreamFrame]] = {}
         self.closed = False
 
-    def deliver(self, frame: StreamFrame) -> None:
-        """Queue ``frame`` unless already sent; hold it while its stream is backfilled."""
+    def deliver(self, frame: StreamFrame, text: str | None = None) -> None:
+        """Queue ``frame`` (``text``: its encoding, when already made) unless already
+        sent; hold it while its stream is being backfilled."""
         held = self._backfilling.get(frame.stream)
         if held is not None:
             held.append(frame)
@@ -112,28 +125,25 @@ class LiveConnection:
         if frame.seq <= self.last_sent.get(frame.stream, 0):
             return
         self.last_sent[frame.stream] = frame.seq
-        self.put(
-            {
-                "type": "event",
-                "stream": frame.stream,
-                "seq": frame.seq,
-                "event": frame.type,
-                "payload": frame.payload,
-            }
-        )
+        self._push(text if text is not None else encode_frame(frame))
 
     def put(self, message: dict[str, Any]) -> None:
-        """Queue a message; a full queue means the client fell behind: tell it to reload."""
+        """Queue a message other than an event (``subscribed``, ``reload``, ``error``…)."""
+        self._push(_encoder.encode(message).decode())
+
+    def _push(self, text: str) -> None:
+        """Queue a text; a full queue means the client fell behind: tell it to reload."""
         if self.closed:
             return
         try:
-            self.queue.put_nowait(message)
+            self.queue.put_nowait(text)
         except asyncio.QueueFull:
             self.closed = True
             with contextlib.suppress(asyncio.QueueEmpty):
                 while True:
                     self.queue.get_nowait()
-            self.queue.put_nowait({"type": "reload", "stream": "*", "reason": "too_slow"})
+            reload = {"type": "reload", "stream": "*", "reason": "too_slow"}
+            self.queue.put_nowait(_encoder.encode(reload).decode())
             self.queue.put_nowait(None)
 
 
@@ -144,6 +154,7 @@ class LiveHub:
         self._pubsub = pubsub
         self._reconcile_seconds = reconcile_seconds
         self._subscribers: dict[str, set[LiveConnection]] = {}
+        self._presence_watchers: dict[str, set[LiveConnection]] = {}
         self._last: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
         self._reconciler: asyncio.Task[None] | None = None
@@ -173,6 +184,7 @@ class LiveHub:
             for connection in connections:
                 connection.put({"type": "reload", "stream": "*", "reason": "server_stopping"})
         self._subscribers.clear()
+        self._presence_watchers.clear()
 
     async def _run(self) -> None:
         failures = 0
@@ -269,8 +281,9 @@ class LiveHub:
         if frame.seq <= self._last.get(frame.stream, 0):
             return
         self._last[frame.stream] = frame.seq
+        text = encode_frame(frame)
         for connection in list(self._subscribers.get(frame.stream, ())):
-            connection.deliver(frame)
+            connection.deliver(frame, text)
 
     async def _reconcile(self) -> None:
         """Every few seconds: deliver frames the outbox has and we did not get."""
@@ -320,10 +333,62 @@ class LiveHub:
 
     def _presence(self, frame: StreamFrame) -> None:
         stream = frame.stream.removeprefix(_PRESENCE)
-        message = {"type": "presence", **msgspec.to_builtins(frame.payload)}
+        text = _encoder.encode({"type": "presence", **frame.payload}).decode()
         for connection in list(self._subscribers.get(stream, ())):
             if connection.principal.id != frame.payload.get("agent_id"):
-                connection.put(message)
+                connection._push(text)
+        watchers = self._presence_watchers.get(stream)
+        state = frame.payload.get("state")
+        if watchers and isinstance(frame.payload.get("agent_id"), int) and state != "viewing":
+            staff = {"type": "presence", "case_id": frame.payload.get("case_id"),
+                     "name": frame.payload.get("name"), "state": state}  # fmt: skip
+            staff_text = _encoder.encode(staff).decode()
+            for connection in list(watchers):
+                connection._push(staff_text)
+
+    # --- presence for customers (the chat widget) ------------------------------
+
+    async def watch_presence(self, connection: LiveConnection, case_id: int) -> None:
+        """Receive the staff's typing/left presence of one case without following
+        its stream (case streams carry internal notes, customers never follow them).
+
+        Checked by the policy: the case must be visible to the connection's
+        principal (a customer: their own case). Watchers get ``{"type":
+        "presence", "case_id", "name", "state"}`` for agents' ``typing`` and
+        ``left`` only: no agent id, no ``viewing``, nothing from other customers.
+        """
+        await visible_case_row(connection.principal, case_id)
+        self._presence_watchers.setdefault(f"case:{case_id}", set()).add(connection)
+
+    def unwatch_presence(self, connection: LiveConnection) -> None:
+        """Stop every presence watch of ``connection`` (idempotent)."""
+        for stream in list(self._presence_watchers):
+            watchers = self._presence_watchers[stream]
+            watchers.discard(connection)
+            if not watchers:
+                del self._presence_watchers[stream]
+
+    async def announce_customer(self, connection: LiveConnection, case_id: int, state: str) -> None:
+        """Tell the staff on a watched case that its customer is typing or left.
+
+        The frame's ``agent_id`` is the string ``"customer:N"`` (truthy, never an
+        agent's number), so the console's script shows it like an agent's
+        presence with the customer's name, and watchers never receive it back.
+        """
+        if state not in ("typing", "left"):
+            raise ValidationError("state must be typing or left", field="state")
+        stream = f"case:{case_id}"
+        if connection not in self._presence_watchers.get(stream, ()):
+            raise NotFoundError(f"not watching {stream}")
+        payload = {
+            "case_id": case_id,
+            "agent_id": f"customer:{connection.principal.id}",
+            "customer_id": connection.principal.id,
+            "name": connection.name,
+            "state": state,
+        }
+        frame = StreamFrame(stream=f"{_PRESENCE}{stream}", seq=0, type="presence", payload=payload)
+        await self._pubsub.publish(frame)
 
 
 async def _streams_ahead_of(known: dict[str, int]) -> list[str]:

@@ -57,17 +57,28 @@ class Action(StrEnum):
     MERGE_CUSTOMERS = "merge_customers"
     VIEW_DIRECTORY = "view_directory"  # list agents, teams, customers
     VIEW_REPORTS = "view_reports"
+    MANAGE_MACROS = "manage_macros"  # create, edit and delete canned replies
     ADMINISTER = "administer"  # agents, teams, tokens, settings
+    WRITE_ARTICLES = "write_articles"  # knowledge base: read, write and edit drafts
+    PUBLISH_ARTICLES = "publish_articles"  # knowledge base: publish, delete, categories
 
 
 _ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.AGENT: frozenset(
-        {Action.WORK_CASES, Action.MERGE_CASES, Action.MANAGE_CUSTOMERS, Action.VIEW_DIRECTORY}
+        {
+            Action.WORK_CASES,
+            Action.MERGE_CASES,
+            Action.MANAGE_CUSTOMERS,
+            Action.VIEW_DIRECTORY,
+            Action.WRITE_ARTICLES,
+        }
     ),
 }
 _ROLE_ACTIONS[Role.MANAGER] = _ROLE_ACTIONS[Role.AGENT] | {
     Action.MERGE_CUSTOMERS,
     Action.VIEW_REPORTS,
+    Action.MANAGE_MACROS,
+    Action.PUBLISH_ARTICLES,
 }
 _ROLE_ACTIONS[Role.ADMIN] = _ROLE_ACTIONS[Role.MANAGER] | {Action.ADMINISTER}
 

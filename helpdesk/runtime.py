@@ -23,9 +23,11 @@ from helpdesk.channels.email import outbound
 from helpdesk.channels.email.outbound import pending_outbound_ids
 from helpdesk.channels.email.supervisor import MailSupervisor
 from helpdesk.db import bind_engine, close_pool, create_engine, start_pool
+from helpdesk.live import LiveHub
 from helpdesk.pubsub import PubSub, create_pubsub
 from helpdesk.ratelimit import configure_rate_limiter, create_rate_limiter
 from helpdesk.routing.assign import unrouted_cases
+from helpdesk.routing.presence import PresenceStore, create_presence_store
 from helpdesk.routing.queue import teams_with_waiting_cases
 from helpdesk.settings import Settings
 from helpdesk.sla import timers as sla_timers
@@ -46,11 +48,18 @@ class Runtime:
     worker: dramatiq.Worker | None = field(default=None)
     mail: MailSupervisor | None = field(default=None)
     sweeper: asyncio.Task[None] | None = field(default=None)
+    live: LiveHub | None = field(default=None)
+    presence: PresenceStore | None = field(default=None)
 
-    async def start(self, *, run_worker: bool, run_mail: bool = False) -> None:
-        """Open the database pool of the running loop; start in-process workers
-        and the mail ingester if asked."""
+    async def start(
+        self, *, run_worker: bool, run_mail: bool = False, serve_live: bool = False
+    ) -> None:
+        """Open the database pool of the running loop; start in-process workers,
+        the mail ingester and the live-update hub (web processes) if asked."""
         await start_pool(self.engine)
+        if serve_live and self.live is None:
+            self.live = LiveHub(self.pubsub)
+            await self.live.start()
         if run_worker and self.worker is None:
             self.worker = start_worker(self.broker, self.settings.worker_threads)
             await rearm_lost_work()
@@ -66,6 +75,9 @@ class Runtime:
         if self.mail is not None:
             await self.mail.stop()
             self.mail = None
+        if self.live is not None:
+            await self.live.stop()
+            self.live = None
         if self.sweeper is not None:
             self.sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -129,4 +141,10 @@ def build_runtime(settings: Settings) -> Runtime:
 
     outbound.configure(settings.secret_key, urlsplit(settings.base_url).hostname or "localhost")
     events.configure(pubsub, [enqueue_routing, enqueue_on_reply], reactors=[track_event])
-    return Runtime(settings=settings, engine=engine, pubsub=pubsub, broker=broker)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        pubsub=pubsub,
+        broker=broker,
+        presence=create_presence_store(settings.redis_url),
+    )

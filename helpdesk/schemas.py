@@ -151,12 +151,18 @@ class CaseOut(msgspec.Struct):
 
 
 class CaseFilter(msgspec.Struct, forbid_unknown_fields=True):
-    """Filters of the case list. ``assignee_id`` 0 means unassigned; ``team_id`` 0 no team."""
+    """Filters of the case list. ``assignee_id`` 0 means unassigned; ``team_id`` 0 no team.
+
+    ``team_ids`` (any of these teams) is None when not filtering; an empty
+    list matches no case.
+    """
 
     status: list[Status] = []
     priority: list[Priority] = []
+    channel: list[Channel] = []
     assignee_id: int | None = None
     team_id: int | None = None
+    team_ids: list[int] | None = None
     customer_id: int | None = None
     organization_id: int | None = None
     tag: str | None = None
@@ -334,3 +340,24 @@ class AuditOut(msgspec.Struct):
     action: str
     changes: dict[str, object]
     created_at: datetime
+
+
+# --- macros (canned replies) ------------------------------------------------------
+
+
+class MacroIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A canned reply. ``body`` may hold the placeholders ``{{customer_name}}``,
+    ``{{case_number}}`` and ``{{agent_name}}``."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    body: Annotated[str, Meta(min_length=1, max_length=20_000)]
+
+
+class MacroOut(msgspec.Struct):
+    """A stored canned reply."""
+
+    id: int
+    name: str
+    body: str
+    created_by_id: int | None
+    updated_at: datetime

@@ -36,6 +36,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_attachment_bytes: int
     worker_threads: int = 4
     sla_sweep_seconds: int = 30
+    chat_origins: tuple[str, ...] = ()
+    """Other sites allowed to embed the chat widget (``https://shop.example``);
+    empty: only pages of the helpdesk's own origin may open a chat socket."""
 
     @property
     def embedded(self) -> bool:
@@ -111,6 +114,27 @@ def _positive_int(name: str, value: str) -> int:
     return number
 
 
+def _chat_origins(value: str) -> tuple[str, ...]:
+    """``HELPDESK_CHAT_ORIGINS``: comma-separated ``scheme://host[:port]`` origins, no ``*``."""
+    origins: list[str] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path.strip("/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise ConfigError(
+                f"HELPDESK_CHAT_ORIGINS: {item!r} is not an origin like https://shop.example"
+            )
+        origins.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return tuple(origins)
+
+
 def _secret_key(value: str | None, *, embedded: bool, data_dir: Path) -> str:
     """Use the given key; in embedded mode create and keep one if none is given.
 
@@ -161,4 +185,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sla_sweep_seconds=_positive_int(
             "HELPDESK_SLA_SWEEP_SECONDS", env.get("HELPDESK_SLA_SWEEP_SECONDS", "30")
         ),
+        chat_origins=_chat_origins(env.get("HELPDESK_CHAT_ORIGINS", "")),
     )

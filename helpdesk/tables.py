@@ -210,6 +210,17 @@ class SchemaMigration(Table, tablename="schema_migrations"):
     applied_at = Timestamptz(default=TimestamptzNow())
 
 
+class Macro(Table, tablename="macros"):
+    """A canned reply ("mẫu trả lời") that agents insert into their replies."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=200, unique=True)
+    body = Text(default="")
+    created_by = ForeignKey(Agent, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
 CORE_TABLES: tuple[type[Table], ...] = (
     Organization,
     OrganizationDomain,
@@ -227,6 +238,7 @@ CORE_TABLES: tuple[type[Table], ...] = (
     OutboxEvent,
     AuditEntry,
     SchemaMigration,
+    Macro,
 )
 
 
@@ -235,5 +247,6 @@ def all_tables() -> tuple[type[Table], ...]:
     from helpdesk.channels.email.tables import EMAIL_TABLES
     from helpdesk.routing.tables import ROUTING_TABLES
     from helpdesk.sla.tables import SLA_TABLES
+    from knowledge_base.tables import KB_TABLES
 
-    return CORE_TABLES + EMAIL_TABLES + ROUTING_TABLES + SLA_TABLES
+    return CORE_TABLES + EMAIL_TABLES + ROUTING_TABLES + SLA_TABLES + KB_TABLES

@@ -276,6 +276,7 @@ main() {
     ensure_postgres
     ensure_redis
     ensure_apt_packages dovecot doveadm -- dovecot-imapd dovecot-core
+    ensure_apt_packages chromium -- chromium # the browser tests (tests/e2e) drive Debian's Chromium
 
     local rc=0
     step pytest -q -p no:cacheprovider "$@" || rc=$?

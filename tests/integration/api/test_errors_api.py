@@ -162,7 +162,7 @@ def test_openapi_schema_declares_bearer_auth_and_problems(api: Api) -> None:
         for method, op in item.items()
         if method in ("get", "post", "patch", "put")
     ]
-    assert len(operations) == 54
+    assert len(operations) == 64
     for op in operations:
         assert op["security"] == [{"bearerToken": []}], op["operationId"]
         assert "401" in op["responses"]

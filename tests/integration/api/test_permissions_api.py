@@ -33,6 +33,9 @@ from helpdesk.schemas import (
 from helpdesk.services import agents, customers, messages, organizations, teams
 from helpdesk.sla import services as sla
 from helpdesk.sla.schemas import CalendarIn, PolicyIn
+from knowledge_base import categories as kb_categories
+from knowledge_base import services as kb_services
+from knowledge_base.schemas import ArticleIn, ArticleStatus, CategoryIn
 from tests.integration.api.conftest import ROLES, Api
 
 _seq = itertools.count(1)
@@ -103,6 +106,16 @@ def _mailbox(api: Api) -> int:
 def _rule(api: Api) -> int:
     data = RuleIn(name=f"Rule {next(_seq)}", actions=RuleActions(priority=Priority.HIGH))
     return api.run(routing.create_rule, SYSTEM, data).id
+
+
+def _kb_category(api: Api) -> dict[str, Any]:
+    data = CategoryIn(name_vi=f"Danh mục {next(_seq)}")
+    return {"kb_category": api.run(kb_categories.create_category, SYSTEM, data).id}
+
+
+def _kb_article(api: Api, status: ArticleStatus = ArticleStatus.DRAFT) -> dict[str, Any]:
+    data = ArticleIn(title=f"Bài viết {next(_seq)}", body="Khách hàng", status=status)
+    return {"kb_article": api.run(kb_services.create_article, SYSTEM, data).id}
 
 
 def _calendar_body() -> dict[str, Any]:
@@ -378,6 +391,52 @@ MATRIX: list[Endpoint] = [
     Endpoint("GET", "/sla/at-risk", ALL_200),
     Endpoint("GET", f"/reports/sla?{PERIOD}", MANAGERS),
     Endpoint("GET", f"/reports/sla/csv?{PERIOD}", MANAGERS),
+    # knowledge base: staff write drafts; managers publish, delete and keep the categories
+    Endpoint(
+        "POST",
+        "/kb/categories",
+        (401, 403, 403, 201, 201),
+        _with_body(lambda a: {}, {"name_vi": "Tài khoản"}),
+    ),
+    Endpoint("GET", "/kb/categories", ALL_200),
+    Endpoint("GET", "/kb/categories/{kb_category}", ALL_200, _with_body(_kb_category, None)),
+    Endpoint(
+        "PATCH",
+        "/kb/categories/{kb_category}",
+        (401, 403, 403, 200, 200),
+        _with_body(_kb_category, {"position": 3}),
+    ),
+    Endpoint(
+        "DELETE",
+        "/kb/categories/{kb_category}",
+        (401, 403, 403, 204, 204),
+        _with_body(_kb_category, None),
+    ),
+    Endpoint("POST", "/kb/articles", ALL_201, _with_body(lambda a: {}, {"title": "Đổi mật khẩu"})),
+    Endpoint("GET", "/kb/articles", ALL_200),
+    Endpoint("GET", "/kb/articles/{kb_article}", ALL_200, _with_body(_kb_article, None)),
+    Endpoint(
+        "PATCH",
+        "/kb/articles/{kb_article}",
+        ALL_200,  # a draft: every member of staff may edit it
+        _with_body(_kb_article, {"version": 1, "title": "Sửa"}),
+    ),
+    Endpoint(
+        "DELETE",
+        "/kb/articles/{kb_article}",
+        (401, 403, 403, 204, 204),
+        _with_body(_kb_article, None),
+    ),
+    Endpoint("GET", "/kb/articles/{kb_article}/versions", ALL_200, _with_body(_kb_article, None)),
+    Endpoint("GET", "/kb/search?q=khach+hang", ALL_200),
+    # the public knowledge base: published articles, no token needed
+    Endpoint("GET", "/public/kb/search?q=khach", (200, 200, 200, 200, 200)),
+    Endpoint(
+        "GET",
+        "/public/kb/articles/{kb_article}",
+        (200, 200, 200, 200, 200),
+        _with_body(lambda a: _kb_article(a, ArticleStatus.PUBLISHED), None),
+    ),
     # the public web form: no token needed, so every role gets in
     Endpoint(
         "POST",
@@ -415,6 +474,8 @@ def test_the_matrix_covers_every_api_operation(api: Api) -> None:
         "{rule}": "{rule_id}",
         "{calendar}": "{calendar_id}",
         "{policy}": "{policy_id}",
+        "{kb_category}": "{category_id}",
+        "{kb_article}": "{article_id}",
     }
     tested = set()
     for endpoint in MATRIX:

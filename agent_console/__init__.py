@@ -1,0 +1,125 @@
+"""The agent console: server-rendered pages for members of staff, under ``/console``.
+
+Pages are Jinja templates (``templates/console/``) with a little JavaScript
+(``static/``: htmx, vendored, and the keyboard shortcuts); every visible
+string goes through gettext (:mod:`helpdesk.i18n`). Handlers parse, let the
+permission policy decide (through the domain services, which call it),
+call one domain service and render; the composition root mounts
+:func:`create_console_router` and serves :data:`STATIC_DIR` at
+``/static/console``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Router
+from litestar.datastructures import ResponseHeader
+from litestar.di import Provide
+
+from agent_console import (
+    admin,
+    admin_rules,
+    admin_sla,
+    at_risk,
+    cases,
+    live,
+    login,
+    macros,
+    manage,
+    queues,
+)
+from agent_console._auth import csrf_guard, exception_handlers, provide_principal, require_agent
+from agent_console._session import SessionCodec, SessionMiddleware
+from helpdesk.settings import Settings
+
+__all__ = ["STATIC_DIR", "TEMPLATES_DIR", "create_console_router"]
+
+CONSOLE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = CONSOLE_DIR / "templates"
+STATIC_DIR = CONSOLE_DIR / "static"
+FORM_OVERHEAD_BYTES = 1024 * 1024  # room for the text fields around the files
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    ResponseHeader(name="Content-Security-Policy", value=CONTENT_SECURITY_POLICY),
+    ResponseHeader(name="X-Frame-Options", value="DENY"),
+    ResponseHeader(name="Referrer-Policy", value="same-origin"),
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="Cache-Control", value="no-store"),
+]
+
+HANDLERS = [
+    login.show_login,
+    login.sign_in,
+    login.sign_out,
+    login.set_availability,
+    queues.home,
+    queues.queue_page,
+    cases.case_page,
+    cases.reply,
+    cases.note,
+    cases.take,
+    cases.assign,
+    cases.update,
+    cases.merge,
+    cases.download_attachment,
+    macros.list_page,
+    macros.edit_page,
+    macros.create,
+    macros.update,
+    macros.delete,
+    live.live_socket,
+    at_risk.at_risk_page,
+    manage.dashboard,
+    manage.report_csv_download,
+    admin.agents_page,
+    admin.agent_page,
+    admin.create_agent,
+    admin.update_agent,
+    admin.teams_page,
+    admin.team_page,
+    admin.create_team,
+    admin.update_team,
+    admin.mailboxes_page,
+    admin.mailbox_page,
+    admin.create_mailbox,
+    admin.update_mailbox,
+    admin_rules.rules_page,
+    admin_rules.rule_page,
+    admin_rules.create_rule,
+    admin_rules.update_rule,
+    admin_rules.set_rule_enabled,
+    admin_rules.delete_rule,
+    admin_sla.policies_page,
+    admin_sla.policy_page,
+    admin_sla.create_policy,
+    admin_sla.update_policy,
+    admin_sla.delete_policy,
+    admin_sla.calendars_page,
+    admin_sla.calendar_page,
+    admin_sla.create_calendar,
+    admin_sla.update_calendar,
+    admin_sla.delete_calendar,
+]
+
+
+def create_console_router(settings: Settings) -> Router:
+    """The console's routes, with their session cookie (signed with
+    ``settings.secret_key``; ``Secure`` when the base URL is https), sign-in
+    and CSRF guards, HTML error pages and security headers."""
+    codec = SessionCodec(settings.secret_key)
+    return Router(
+        path="/console",
+        route_handlers=HANDLERS,
+        middleware=[SessionMiddleware(codec, secure=settings.base_url.startswith("https://"))],
+        guards=[require_agent, csrf_guard(codec)],
+        dependencies={"principal": Provide(provide_principal)},
+        exception_handlers=exception_handlers(),
+        response_headers=SECURITY_HEADERS,
+        request_max_body_size=settings.max_attachment_bytes + FORM_OVERHEAD_BYTES,
+        include_in_schema=False,
+    )

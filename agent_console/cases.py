@@ -1,0 +1,196 @@
+"""The case page, its actions (reply, note, take, assign, update, merge) and attachments.
+
+Each action parses its form, calls one domain service and goes back to the
+case page (303) with a message. When the service refuses the change (a stale
+version, a closed case, an attachment too large…), the case page is shown
+again with the reason and with what was typed in the reply and note boxes.
+A case the agent may not see is a 404, as in the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.response import Template
+
+from agent_console import _forms
+from agent_console._labels import DONE
+from agent_console._pages import PathId, done, error_message, render, request_locale
+from helpdesk.api.messages import content_disposition, safe_content_type
+from helpdesk.domain import Priority, Status
+from helpdesk.errors import HelpdeskError, PermissionDeniedError
+from helpdesk.i18n import translator
+from helpdesk.policy import Action, Principal, may
+from helpdesk.schemas import AssignIn, CaseOut
+from helpdesk.services import cases, messages, workspace
+from helpdesk.sla import services as sla_services
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def case_url(case_id: int) -> str:
+    """The console page of a case."""
+    return f"/console/cases/{case_id}"
+
+
+async def _case_page(
+    request: AnyRequest,
+    principal: Principal,
+    case_id: int,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    drafts: dict[str, str] | None = None,
+) -> Template:
+    view = await workspace.case_view(principal, case_id)
+    sla = await sla_services.case_sla(principal, case_id)
+    drafts = dict(drafts or {})
+    chosen = request.query_params.get("macro")
+    macro = next((m for m in view.macros if str(m.id) == chosen), None)
+    if macro is not None and not drafts.get("reply"):
+        drafts["reply"] = macro.text
+    return render(
+        request,
+        "console/case.html",
+        status_code=status_code,
+        view=view,
+        header=view.header,
+        case=view.case,
+        sla=sla,
+        drafts=drafts,
+        error=translator(request_locale(request))(error) if error else None,
+        statuses=list(Status),
+        priorities=list(Priority),
+        may_merge=may(principal, Action.MERGE_CASES),
+    )
+
+
+@get("/cases/{case_id:int}", include_in_schema=False)
+async def case_page(
+    request: AnyRequest, principal: NamedDependency[Principal], case_id: PathId
+) -> Template:
+    """A case: its conversation, its customer, and the forms to work on it.
+
+    ``?macro=ID`` puts that macro's text, placeholders filled, in the reply box.
+    """
+    return await _case_page(request, principal, case_id)
+
+
+async def _act(
+    request: AnyRequest,
+    principal: Principal,
+    case_id: int,
+    action: str,
+    operation: Callable[[FormMultiDict], Awaitable[Any]],
+) -> Response[Any]:
+    form = await request.form()
+    try:
+        result = await operation(form)
+    except PermissionDeniedError:
+        raise
+    except HelpdeskError as exc:
+        drafts = {"reply" if action == "reply" else "note": _forms.text(form, "body")}
+        return await _case_page(
+            request,
+            principal,
+            case_id,
+            status_code=exc.status,
+            error=error_message(exc),
+            drafts=drafts if action in ("reply", "note") else None,
+        )
+    target = result.id if isinstance(result, CaseOut) else case_id
+    return done(request, case_url(target), DONE[action])
+
+
+@post("/cases/{case_id:int}/reply", include_in_schema=False)
+async def reply(
+    request: AnyRequest, principal: NamedDependency[Principal], case_id: PathId
+) -> Response[Any]:
+    """A public reply to the customer, with files."""
+
+    async def operation(form: FormMultiDict) -> Any:
+        return await messages.reply(principal, case_id, await _forms.message_in(form))
+
+    return await _act(request, principal, case_id, "reply", operation)
+
+
+@post("/cases/{case_id:int}/note", include_in_schema=False)
+async def note(
+    request: AnyRequest, principal: NamedDependency[Principal], case_id: PathId
+) -> Response[Any]:
+    """An internal note, with files: staff only."""
+
+    async def operation(form: FormMultiDict) -> Any:
+        return await messages.add_note(principal, case_id, await _forms.message_in(form))
+
+    return await _act(request, principal, case_id, "note", operation)
+
+
+@post("/cases/{case_id:int}/take", include_in_schema=False)
+async def take(
+    request: AnyRequest, principal: NamedDependency[Principal], case_id: PathId
+) -> Response[Any]:
+    """Take the case, if nobody has it yet (of two agents at once, one wins)."""
+
+    async def operation(form: FormMultiDict) -> Any:
+        data = AssignIn(assignee_id=principal.id, only_if_unassigned=True)
+        return await cases.assign_case(principal, case_id, data)
+
+    return await _act(request, principal, case_id, "take", operation)
+
+
+@post("/cases/{case_id:int}/assign", include_in_schema=False)
+async def assign(
+    request: AnyRequest, principal: NamedDependency[Principal], case_id: PathId
+) -> Response[Any]:
+    """Give the case to an agent, or to nobody."""
+
+    async def operation(form: FormMultiDict) -> Any:
+        return await cases.assign_case(principal, case_id, _forms.assignment(form))
+
+    return await _act(request, principal, case_id, "assign", operation)
+
+
+@post("/cases/{case_id:int}/update", include_in_schema=False)
+async def update(
+    request: AnyRequest, principal: NamedDependency[Principal], case_id: PathId
+) -> Response[Any]:
+    """Change status, priority, team and tags (refused if the case changed meanwhile)."""
+
+    async def operation(form: FormMultiDict) -> Any:
+        return await cases.update_case(principal, case_id, _forms.case_update(form))
+
+    return await _act(request, principal, case_id, "update", operation)
+
+
+@post("/cases/{case_id:int}/merge", include_in_schema=False)
+async def merge(
+    request: AnyRequest, principal: NamedDependency[Principal], case_id: PathId
+) -> Response[Any]:
+    """Merge this case into another one; then show that one."""
+
+    async def operation(form: FormMultiDict) -> Any:
+        return await cases.merge_cases(principal, case_id, _forms.merge_target(form))
+
+    return await _act(request, principal, case_id, "merge", operation)
+
+
+@get("/attachments/{attachment_id:int}", include_in_schema=False)
+async def download_attachment(
+    principal: NamedDependency[Principal], attachment_id: PathId
+) -> Response[bytes]:
+    """An attachment as a download, if the agent may see its case (404 otherwise)."""
+    attachment, data = await messages.get_attachment(principal, attachment_id)
+    headers = {
+        "Content-Disposition": content_disposition(attachment.filename),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=0",
+    }
+    return Response(
+        content=data, media_type=safe_content_type(attachment.content_type), headers=headers
+    )

@@ -1,0 +1,117 @@
+"""Row-to-Struct conversions and the visibility rule of the knowledge base."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from helpdesk.policy import Action, Principal, may
+from helpdesk.services._convert import as_utc, json_list
+from knowledge_base.schemas import (
+    ArticleOut,
+    ArticleStatus,
+    ArticleSummary,
+    ArticleVersionOut,
+    PublicArticleOut,
+    PublicTranslationRef,
+    TranslationRef,
+)
+
+PUBLISHED_ONLY: tuple[str, ...] = (ArticleStatus.PUBLISHED.value,)
+EVERY_STATUS: tuple[str, ...] = tuple(status.value for status in ArticleStatus)
+
+
+def visible_statuses(principal: Principal | None) -> tuple[str, ...]:
+    """The statuses of the articles ``principal`` may read: drafts are for staff
+    (and the system) only; customers and anonymous visitors read published ones."""
+    if principal is not None and may(principal, Action.WRITE_ARTICLES):
+        return EVERY_STATUS
+    return PUBLISHED_ONLY
+
+
+def utc(value: Any) -> datetime:
+    """A non-null timestamp column as aware UTC."""
+    stamp = as_utc(value)
+    assert stamp is not None
+    return stamp
+
+
+def translation_refs(rows: list[dict[str, Any]]) -> list[TranslationRef]:
+    """The other languages of an article, by locale."""
+    return [
+        TranslationRef(id=r["id"], locale=r["locale"], title=r["title"], status=r["status"])
+        for r in sorted(rows, key=lambda r: str(r["locale"]))
+    ]
+
+
+def article_out(
+    row: dict[str, Any], siblings: list[dict[str, Any]], *, fallback: bool = False
+) -> ArticleOut:
+    """An :class:`ArticleOut` from a full ``kb_articles`` row and its visible translations."""
+    return ArticleOut(
+        id=row["id"],
+        group_id=row["translation_group"],
+        locale=row["locale"],
+        title=row["title"],
+        body=row["body_md"],
+        body_html=row["body_html"],
+        status=row["status"],
+        category_id=row["category"],
+        tags=json_list(row["tags"]),
+        author_id=row["author"],
+        updated_by_id=row["updated_by"],
+        version=row["version"],
+        created_at=utc(row["created_at"]),
+        updated_at=utc(row["updated_at"]),
+        published_at=as_utc(row["published_at"]),
+        translations=translation_refs(siblings),
+        fallback=fallback,
+    )
+
+
+def public_article_out(article: ArticleOut) -> PublicArticleOut:
+    """What anyone may read of a published article (no Markdown source, author or version)."""
+    return PublicArticleOut(
+        id=article.id,
+        group_id=article.group_id,
+        locale=article.locale,
+        title=article.title,
+        body_html=article.body_html,
+        category_id=article.category_id,
+        tags=article.tags,
+        updated_at=article.updated_at,
+        published_at=article.published_at,
+        translations=[
+            PublicTranslationRef(id=t.id, locale=t.locale, title=t.title)
+            for t in article.translations
+        ],
+        fallback=article.fallback,
+    )
+
+
+def summary_out(row: dict[str, Any]) -> ArticleSummary:
+    """An :class:`ArticleSummary` from a ``kb_articles`` row (body columns not needed)."""
+    return ArticleSummary(
+        id=row["id"],
+        group_id=row["translation_group"],
+        locale=row["locale"],
+        title=row["title"],
+        status=row["status"],
+        category_id=row["category"],
+        tags=json_list(row["tags"]),
+        author_id=row["author"],
+        version=row["version"],
+        updated_at=utc(row["updated_at"]),
+        published_at=as_utc(row["published_at"]),
+    )
+
+
+def version_out(row: dict[str, Any]) -> ArticleVersionOut:
+    """An :class:`ArticleVersionOut` from a ``kb_article_versions`` row."""
+    return ArticleVersionOut(
+        version=row["version"],
+        title=row["title"],
+        body=row["body_md"],
+        editor_id=row["editor"],
+        created_at=utc(row["created_at"]),
+    )

@@ -1,0 +1,103 @@
+"""The console's signed session cookie, its CSRF tokens and its safe redirects."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent_console._pages import safe_next
+from agent_console._session import ANONYMOUS_SECONDS, SESSION_SECONDS, SessionCodec
+
+NOW = 1_800_000_000.0
+codec = SessionCodec("a-secret-key-of-the-deployment-0123")
+
+
+def signed_in(agent_id: int = 7) -> str:
+    session = codec.new_session(NOW)
+    session.sign_in(agent_id, NOW)
+    return codec.dumps(session)
+
+
+def test_a_session_survives_the_round_trip() -> None:
+    session = codec.loads(signed_in(), now=NOW + 60)
+    assert session is not None
+    assert session.agent_id == 7
+    assert session.expires == int(NOW + SESSION_SECONDS)
+    assert not session.changed
+
+
+def test_another_process_with_the_same_key_accepts_the_cookie() -> None:
+    other = SessionCodec("a-secret-key-of-the-deployment-0123")
+    assert other.loads(signed_in(), now=NOW) is not None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "",
+        "garbage",
+        "a.b.c",
+        "!!!.???",
+        signed_in().replace(".", "x.", 1),  # payload changed
+        signed_in()[:-2] + "AA",  # signature changed
+        SessionCodec("another-secret-key-0123456789").dumps(codec.new_session(NOW)),
+        "x" * 3000,
+    ],
+)
+def test_forged_or_broken_cookies_are_ignored(value: str | None) -> None:
+    assert codec.loads(value, now=NOW) is None
+
+
+def test_sessions_expire() -> None:
+    assert codec.loads(signed_in(), now=NOW + SESSION_SECONDS - 1) is not None
+    assert codec.loads(signed_in(), now=NOW + SESSION_SECONDS) is None
+    visitor = codec.dumps(codec.new_session(NOW))
+    assert codec.loads(visitor, now=NOW + ANONYMOUS_SECONDS) is None
+
+
+def test_the_csrf_token_belongs_to_one_session_and_changes_on_sign_in_and_out() -> None:
+    session = codec.new_session(NOW)
+    visitor_token = session.csrf_token
+    assert codec.csrf_ok(session, visitor_token)
+    assert not codec.csrf_ok(session, None)
+    assert not codec.csrf_ok(session, "")
+    assert not codec.csrf_ok(session, visitor_token[:-1] + "0")
+    session.sign_in(3, NOW)
+    assert not codec.csrf_ok(session, visitor_token)
+    agent_token = session.csrf_token
+    session.sign_out(NOW)
+    assert not codec.csrf_ok(session, agent_token)
+    assert session.agent_id is None
+
+
+def test_a_flash_message_is_shown_once() -> None:
+    session = codec.new_session(NOW)
+    session.set_flash("ok", "Reply sent.")
+    restored = codec.loads(codec.dumps(session), now=NOW)
+    assert restored is not None
+    assert restored.pop_flash() == ("ok", "Reply sent.")
+    assert restored.changed
+    assert restored.pop_flash() is None
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/console/cases/12", "/console/cases/12"),
+        ("/console/queues/all?status=any&q=h%C3%B3a", "/console/queues/all?status=any&q=h%C3%B3a"),
+        ("/console", "/console"),
+        (None, "/console/"),
+        ("", "/console/"),
+        ("https://evil.example/console/", "/console/"),
+        ("//evil.example/console/", "/console/"),
+        ("/\\evil.example", "/console/"),
+        ("/console\\..\\x", "/console/"),
+        ("javascript:alert(1)", "/console/"),
+        ("/api/v1/cases", "/console/"),
+        ("/consolex", "/console/"),
+        ("/console/login?next=/console/", "/console/"),
+        ("/console/cases/1\r\nSet-Cookie: x=1", "/console/"),
+    ],
+)
+def test_only_console_paths_are_followed_after_sign_in(target: str | None, expected: str) -> None:
+    assert safe_next(target) == expected
