@@ -20,11 +20,14 @@ from helpdesk.policy import Principal
 from helpdesk.schemas import TeamOut
 from helpdesk.services import teams, workspace
 from helpdesk.services._convert import utcnow
+from helpdesk.services.surveys import SurveySummary, survey_summary
 from helpdesk.sla import report_series
 from helpdesk.sla import services as sla_services
 from helpdesk.sla.policies import Metric
 from helpdesk.sla.reports import GroupBy, GroupReport, SlaReport, sla_report
 from helpdesk.sla.schemas import AtRiskItem
+from knowledge_base.feedback import deflection_report
+from knowledge_base.schemas import DeflectionReport
 
 PERIODS = ("7", "30", "90", "custom")
 DEFAULT_PERIOD = "30"
@@ -128,6 +131,8 @@ class DashboardView(msgspec.Struct, kw_only=True):
     days: list[report_series.DayCompliance]
     histograms: list[report_series.DurationHistogram]
     at_risk: list[AtRiskItem]
+    satisfaction: SurveySummary
+    deflection: DeflectionReport
 
 
 def _table(report: SlaReport, team_id: int | None) -> ReportTable:
@@ -176,4 +181,6 @@ async def dashboard_view(
             for metric in HISTOGRAM_METRICS
         ],
         at_risk=await sla_services.list_at_risk(principal, team_id, AT_RISK_ROWS),
+        satisfaction=await survey_summary(principal, start, end),
+        deflection=await deflection_report(principal, start, end),
     )

@@ -23,6 +23,9 @@ from helpdesk.channels.email.mailboxes import quarantined_count
 from helpdesk.runtime import Runtime, build_runtime
 from helpdesk.settings import Settings, load_settings
 from knowledge_base.controllers import routers as knowledge_base_routers
+from portal.chat import chat_router
+from portal.kb import kb_portal_router
+from portal.routes import create_portal_router
 from portal.webform import webform_router
 
 PORTAL_DIR = Path(portal.__file__).resolve().parent
@@ -49,8 +52,8 @@ async def health(state: State) -> dict[str, object]:
 
 @get("/", include_in_schema=False)
 async def home() -> Redirect:
-    """The start page: the customers' request form, until the portal has more."""
-    return Redirect(path="/support/request")
+    """The start page: the customer portal's home (sign in, the request form)."""
+    return Redirect(path="/support/")
 
 
 def create_app(
@@ -81,6 +84,9 @@ def create_app(
             public_router,
             *knowledge_base_routers,
             webform_router,
+            kb_portal_router,
+            create_portal_router(settings),
+            chat_router,
             create_static_files_router(path="/static/portal", directories=[PORTAL_STATIC]),
             agent_console.create_console_router(settings),
             create_static_files_router(

@@ -346,16 +346,13 @@ class LiveHub:
             for connection in list(watchers):
                 connection._push(staff_text)
 
-    # --- presence for customers (the chat widget) ------------------------------
-
     async def watch_presence(self, connection: LiveConnection, case_id: int) -> None:
         """Receive the staff's typing/left presence of one case without following
         its stream (case streams carry internal notes, customers never follow them).
 
-        Checked by the policy: the case must be visible to the connection's
-        principal (a customer: their own case). Watchers get ``{"type":
-        "presence", "case_id", "name", "state"}`` for agents' ``typing`` and
-        ``left`` only: no agent id, no ``viewing``, nothing from other customers.
+        Checked by the policy (the case must be visible to the principal). Watchers
+        get ``{"type": "presence", "case_id", "name", "state"}`` for agents'
+        ``typing`` and ``left`` only: no agent id, nothing from customers.
         """
         await visible_case_row(connection.principal, case_id)
         self._presence_watchers.setdefault(f"case:{case_id}", set()).add(connection)

@@ -135,12 +135,18 @@ def build_runtime(settings: Settings) -> Runtime:
     pubsub = create_pubsub(settings.redis_url)
     configure_rate_limiter(create_rate_limiter(settings.redis_url))
     broker = setup_broker(settings.redis_url, engine)
+    from helpdesk.channels.email import survey_mail
     from helpdesk.channels.email.actors import enqueue_on_reply
     from helpdesk.routing.actors import enqueue_routing
     from helpdesk.sla.tracking import track_event
 
     outbound.configure(settings.secret_key, urlsplit(settings.base_url).hostname or "localhost")
-    events.configure(pubsub, [enqueue_routing, enqueue_on_reply], reactors=[track_event])
+    survey_mail.configure(settings.base_url, settings.secret_key)
+    events.configure(
+        pubsub,
+        [enqueue_routing, enqueue_on_reply, survey_mail.enqueue_on_solve],
+        reactors=[track_event],
+    )
     return Runtime(
         settings=settings,
         engine=engine,

@@ -248,5 +248,6 @@ def all_tables() -> tuple[type[Table], ...]:
     from helpdesk.routing.tables import ROUTING_TABLES
     from helpdesk.sla.tables import SLA_TABLES
     from knowledge_base.tables import KB_TABLES
+    from portal.tables import PORTAL_TABLES
 
-    return CORE_TABLES + EMAIL_TABLES + ROUTING_TABLES + SLA_TABLES + KB_TABLES
+    return CORE_TABLES + EMAIL_TABLES + ROUTING_TABLES + SLA_TABLES + KB_TABLES + PORTAL_TABLES

@@ -36,6 +36,7 @@ ACTOR_OPTIONS: dict[str, Any] = {
 ACTOR_MODULES = (
     "helpdesk.routing.actors",
     "helpdesk.channels.email.actors",
+    "helpdesk.channels.email.survey_mail",
     "helpdesk.sla.actors",
 )
 

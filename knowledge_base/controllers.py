@@ -11,6 +11,7 @@ Two routers, mounted by the composition root (:mod:`helpdesk.app`):
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Router, delete, get, patch, post
@@ -23,7 +24,7 @@ from helpdesk.api._common import MAX_ID, AfterId, Limit, ObjectId, reject_nul_ch
 from helpdesk.api.auth import SECURITY, authenticate, provide_principal
 from helpdesk.api.problems import responses
 from helpdesk.policy import Principal
-from knowledge_base import categories, search, services
+from knowledge_base import categories, feedback, search, services
 from knowledge_base.schemas import (
     ArticleFilter,
     ArticleIn,
@@ -35,6 +36,7 @@ from knowledge_base.schemas import (
     CategoryIn,
     CategoryOut,
     CategoryUpdate,
+    DeflectionReport,
     PublicArticleOut,
     SearchQuery,
     SearchResults,
@@ -240,6 +242,29 @@ public_kb_router = Router(
     security=[],
 )
 
-routers = [kb_router, public_kb_router]
+Start = Annotated[datetime, Parameter(description="Events from this instant (ISO 8601).")]
+End = Annotated[datetime, Parameter(description="… until before this instant (ISO 8601).")]
 
-__all__ = ["controllers", "kb_router", "public_kb_router", "routers"]
+
+@get("/deflection", responses=responses(422), tags=["reports"])
+async def deflection_report(
+    principal: NamedDependency[Principal], start: Start, end: End
+) -> DeflectionReport:
+    """How often articles suggested on the request form answered the question
+    (managers and admins): suggestions shown and read, requests sent after
+    reading, forms deflected, "Was this helpful?" answers, the top articles."""
+    return await feedback.deflection_report(principal, start, end)
+
+
+reports_router = Router(
+    path="/api/v1/reports",
+    route_handlers=[deflection_report],
+    guards=[authenticate],
+    before_request=reject_nul_characters,
+    dependencies={"principal": Provide(provide_principal)},
+    security=SECURITY,
+)
+
+routers = [kb_router, public_kb_router, reports_router]
+
+__all__ = ["controllers", "kb_router", "public_kb_router", "reports_router", "routers"]

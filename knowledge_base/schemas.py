@@ -222,3 +222,55 @@ class SearchResults(msgspec.Struct, kw_only=True):
     items: list[SearchHit]
     total: int
     terms: list[str]
+
+
+# --- feedback and deflection --------------------------------------------------
+
+Comment = Annotated[str, Meta(max_length=2000)]
+FormToken = Annotated[str, Meta(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class FeedbackIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A reader's answer to "Was this helpful?", with an optional comment."""
+
+    helpful: bool
+    comment: Comment = ""
+    locale: Language = "vi"
+
+
+class ArticleDeflection(msgspec.Struct, kw_only=True):
+    """The numbers of one article in the deflection report."""
+
+    article_id: int
+    title: str
+    shown: int
+    read: int
+    deflected: int
+    helpful_yes: int
+    helpful_no: int
+
+
+class DeflectionReport(msgspec.Struct, kw_only=True):
+    """How often suggested articles answered a question before a request was sent.
+
+    Over the forms whose articles were suggested or read in ``[start, end)``:
+    ``suggestions_shown`` and ``articles_read`` count (form, article) pairs;
+    ``forms_with_reads`` the forms where an article was opened;
+    ``submitted_after_reading`` those then sent anyway; ``deflected`` those not
+    sent within ``window_minutes`` of the first article read; ``pending`` those
+    still inside that window. ``helpful_yes``/``helpful_no`` count the answers
+    given in the period. ``top_articles``: the most read articles, first.
+    """
+
+    start: datetime
+    end: datetime
+    window_minutes: int
+    suggestions_shown: int
+    articles_read: int
+    forms_with_reads: int
+    submitted_after_reading: int
+    deflected: int
+    pending: int
+    helpful_yes: int
+    helpful_no: int
+    top_articles: list[ArticleDeflection]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from piccolo.columns import (
     JSON,
+    Boolean,
     ForeignKey,
     Integer,
     Serial,
@@ -94,10 +95,34 @@ class KbArticleTag(Table, tablename="kb_article_tags"):
     tag = Varchar(length=64)
 
 
+class KbFeedback(Table, tablename="kb_feedback"):
+    """One reader's answer to "Was this helpful?" about one article (anonymous)."""
+
+    id = Serial(primary_key=True)
+    article = ForeignKey(KbArticle, null=False, on_delete=OnDelete.cascade)
+    helpful = Boolean(default=False)
+    comment = Text(default="")
+    locale = Varchar(length=5, default="vi")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class KbDeflectionEvent(Table, tablename="kb_deflection_events"):
+    """What happened to one request form (``token``): articles suggested
+    (``shown``) and opened (``read``), and the form ``submitted`` (no article)."""
+
+    id = Serial(primary_key=True)
+    token = Varchar(length=64)
+    kind = Varchar(length=16)
+    article = ForeignKey(KbArticle, null=True, default=None, on_delete=OnDelete.cascade)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 KB_TABLES: tuple[type[Table], ...] = (
     KbCategory,
     KbTranslationGroup,
     KbArticle,
     KbArticleVersion,
     KbArticleTag,
+    KbFeedback,
+    KbDeflectionEvent,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -12,6 +13,7 @@ from helpdesk.channels.webform import parse_form, submit_web_form
 from helpdesk.errors import HelpdeskError
 from helpdesk.i18n import translator
 from helpdesk.schemas import AttachmentIn
+from knowledge_base.feedback import mark_submitted
 from portal._pages import client_ip, page, request_locale
 
 FIELDS = ("name", "email", "subject", "message")
@@ -19,8 +21,14 @@ FIELDS = ("name", "email", "subject", "message")
 
 @get("/support/request", include_in_schema=False)
 async def show_form(request: Request[Any, Any, Any]) -> Template:
-    """The empty form."""
-    return page(request, "portal/webform.html", form=dict.fromkeys(FIELDS, ""), error=None)
+    """The empty form, with a fresh token for the article suggestions (deflection)."""
+    return page(
+        request,
+        "portal/webform.html",
+        form=dict.fromkeys(FIELDS, ""),
+        error=None,
+        kb_token=secrets.token_urlsafe(18),
+    )
 
 
 async def _attachments(uploads: list[Any]) -> list[AttachmentIn]:
@@ -54,8 +62,14 @@ async def submit_form(request: Request[Any, Any, Any]) -> Template:
     except HelpdeskError as exc:
         message = translator(locale)(_ERRORS.get(exc.code, "Your request could not be sent."))
         return page(
-            request, "portal/webform.html", status_code=exc.status, form=values, error=message
+            request,
+            "portal/webform.html",
+            status_code=exc.status,
+            form=values,
+            error=message,
+            kb_token=str(form.get("kb_token") or "")[:64],
         )
+    await mark_submitted(str(form.get("kb_token") or ""))
     return page(request, "portal/webform_done.html", reference=receipt.reference)
 
 

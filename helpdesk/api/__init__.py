@@ -28,6 +28,7 @@ from helpdesk.api.sla import (
     SlaReportController,
     SlaStateController,
 )
+from helpdesk.api.surveys import SatisfactionReportController
 from helpdesk.api.teams import TeamController
 from helpdesk.api.webform import public_router
 
@@ -48,6 +49,7 @@ api_router = Router(
         SlaPolicyController,
         SlaStateController,
         SlaReportController,
+        SatisfactionReportController,
     ],
     guards=[authenticate],
     before_request=reject_nul_characters,

@@ -194,9 +194,9 @@ def demo(cases: int, seed: int) -> None:
         f"{len(result.logins)} staff, {result.teams} teams"
     )
     click.echo(
-        f"\nStaff accounts (the agent console is not built yet: use the REST API at"
-        f" {settings.base_url}/schema with the token below; customers use"
-        f" {settings.base_url}/support/request):"
+        f"\nStaff accounts: sign in to the agent console at {settings.base_url}/console/"
+        f" (the REST API is documented at {settings.base_url}/schema; the token below"
+        f" works there); customers use {settings.base_url}/support/request:"
     )
     email_width = max(len(login.email) for login in result.logins)
     password_width = max(len(login.password) for login in result.logins)

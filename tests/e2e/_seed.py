@@ -26,6 +26,8 @@ from helpdesk.schemas import (
 )
 from helpdesk.services import agents, cases, macros, messages, teams
 from helpdesk.storage import BlobStore, configure_blob_store
+from knowledge_base.schemas import ArticleIn, ArticleStatus
+from knowledge_base.services import create_article
 
 PASSWORD = "mat-khau-e2e-2026"
 
@@ -37,6 +39,7 @@ class Seeded:
     emails: dict[str, str] = field(default_factory=dict)
     cases: dict[str, int] = field(default_factory=dict)
     subjects: dict[str, str] = field(default_factory=dict)
+    articles: dict[str, int] = field(default_factory=dict)
 
 
 async def _case(
@@ -114,5 +117,11 @@ async def seed(database_url: str, data_dir: Path) -> Seeded:
             "{{agent_name}}",
         ),
     )
+    for title, body in (
+        ("Không đăng nhập được vào tài khoản", "Bấm **Quên mật khẩu** để đặt lại mật khẩu."),
+        ("Xuất hóa đơn điện tử", "Vào mục Hóa đơn, chọn tháng rồi bấm Xuất."),
+    ):
+        article = ArticleIn(title=title, body=body, status=ArticleStatus.PUBLISHED)
+        seeded.articles[title] = (await create_article(SYSTEM, article)).id
     await close_pool(engine)
     return seeded

@@ -396,3 +396,27 @@ def test_managers_read_the_settings_without_forms_to_change_them(api: Api) -> No
     refused = post(api, f"/console/admin/teams/{api.team_a}", token, name="Đổi tên")
     assert refused.status_code == 403
     assert api.client.get("/console/admin/mailboxes").status_code == 403
+
+
+def test_the_dashboard_shows_satisfaction_and_deflection(api: Api) -> None:
+    # Given a solved case rated 4 by its customer
+    from helpdesk.domain import Status
+    from helpdesk.schemas import CaseUpdate
+    from helpdesk.services import cases, customers, surveys
+
+    case = api.make_case(api.team_a)
+    current = api.run(cases.get_case, SYSTEM, case.id)
+    solve = CaseUpdate(version=current.version, status=Status.SOLVED)
+    api.run(cases.update_case, SYSTEM, case.id, solve)
+    customer = api.run(customers.principal_for_customer, case.customer_id)
+    api.run(surveys.answer_survey, customer, case.id, 4, "Nhanh")
+    summary = api.run(surveys.survey_summary, SYSTEM, *_period(api, period="7"))
+    # When a manager opens the dashboard
+    console_sign_in(api, "manager")
+    page = api.client.get("/console/reports", params={"period": "7"})
+    # Then both sections are there, with the report's figures
+    assert page.status_code == 200
+    assert "Mức độ hài lòng của khách hàng" in page.text
+    assert summary.count >= 1
+    assert f"{summary.count} lượt đánh giá" in page.text
+    assert "Yêu cầu được giải đáp nhờ cơ sở tri thức" in page.text

@@ -92,6 +92,8 @@ MATRIX: list[Page] = [
     Page("GET", "/console/cases/{case}", PAGE, lambda api: {"case": api.make_case(None).id}),
     Page("GET", "/console/cases/2147483647", (302, 404, 404, 404, 404)),
     Page("GET", "/console/at-risk", PAGE),
+    Page("GET", "/console/kb/search?q=mat+khau", PAGE),
+    Page("GET", "/console/kb/search?case={case}", TEAM_A_PAGE, _case),
     Page("GET", "/console/attachments/{attachment}", TEAM_A_PAGE, _attachment),
     Page("POST", "/console/cases/{case}/reply", TEAM_A_ACTION, _case, MESSAGE),
     Page("POST", "/console/cases/{case}/note", TEAM_A_ACTION, _case, MESSAGE),

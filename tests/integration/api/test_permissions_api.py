@@ -391,6 +391,8 @@ MATRIX: list[Endpoint] = [
     Endpoint("GET", "/sla/at-risk", ALL_200),
     Endpoint("GET", f"/reports/sla?{PERIOD}", MANAGERS),
     Endpoint("GET", f"/reports/sla/csv?{PERIOD}", MANAGERS),
+    Endpoint("GET", f"/reports/deflection?{PERIOD}", MANAGERS),
+    Endpoint("GET", f"/reports/satisfaction?{PERIOD}", MANAGERS),
     # knowledge base: staff write drafts; managers publish, delete and keep the categories
     Endpoint(
         "POST",

@@ -1,0 +1,342 @@
+"""The live chat channel: a chat is a case on :attr:`Channel.CHAT`, each line a message.
+
+A visitor starts a chat with name, email and a first line: :func:`start_chat`
+opens the case through :func:`helpdesk.services.cases.open_case` (routing then
+assigns it on ``case.opened`` like any case) and hands out a *visitor token*,
+kept by the widget in ``localStorage``. The token is signed (HMAC-SHA256 under
+a key derived from the secret key) and names the case and the customer, plus a
+random nonce; :func:`resume_chat` accepts it while that case is on the chat
+channel, belongs to that customer and is neither solved nor closed. A token
+cannot be revoked before its case ends, and it is the only credential: anyone
+holding it reads that one chat, nothing else.
+
+Customer lines go through :func:`helpdesk.services.messages.add_customer_message`;
+agents answer from the console. :func:`widget_update` turns the customer's
+stream frames into what the widget shows (public lines, status), never notes.
+Nothing here knows of websockets or HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Any
+
+import msgspec
+
+from helpdesk import ratelimit
+from helpdesk.channels.email.outbound import queue_notice
+from helpdesk.channels.email.tables import Mailbox
+from helpdesk.channels.webform import WebFormIn, WebFormReceipt, submit_web_form
+from helpdesk.domain import Availability, Channel, MessageKind, Status, case_reference
+from helpdesk.errors import HelpdeskError, ValidationError
+from helpdesk.i18n import translator
+from helpdesk.policy import SYSTEM
+from helpdesk.schemas import CaseCreate, MessageIn
+from helpdesk.services import cases as case_service
+from helpdesk.services import messages as message_service
+from helpdesk.services.customers import principal_for_customer, resolve_merged_customer
+from helpdesk.tables import Agent, Case, Customer, CustomerEmail, Message, TeamMember
+from helpdesk.text import normalize_email
+
+__all__ = [
+    "ChatEndedError",
+    "ChatLine",
+    "ChatSession",
+    "ChatStart",
+    "NoMailboxError",
+    "agents_available",
+    "email_transcript",
+    "leave_request",
+    "read_visitor_token",
+    "resume_chat",
+    "say",
+    "sign_visitor_token",
+    "start_chat",
+    "transcript",
+    "widget_update",
+]
+
+PER_IP_PER_HOUR = 20
+"""Chats one address may start in an hour."""
+LINES_PER_MINUTE = 60
+TRANSCRIPTS_PER_HOUR = 5
+MAX_LINE = 5000
+_ENDED = (Status.SOLVED, Status.CLOSED)
+_PUBLIC = (MessageKind.CUSTOMER, MessageKind.REPLY)
+
+
+class ChatEndedError(HelpdeskError):
+    """The chat's case was solved or closed: a new chat must be started."""
+
+    code = "chat_ended"
+    status = 409
+    title = "Chat ended"
+
+
+class NoMailboxError(HelpdeskError):
+    """No mailbox to send from, or no working address to send to."""
+
+    code = "no_mailbox"
+    status = 409
+    title = "Mail cannot be sent"
+
+
+class ChatStart(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What the widget sends to start a chat (or, offline, a web request)."""
+
+    name: str
+    email: str
+    message: str
+    team_id: int | None = None
+    locale: str = "vi"
+
+
+class ChatLine(msgspec.Struct, kw_only=True):
+    """One public line of the chat, as the widget shows it."""
+
+    id: int
+    who: str  # "customer" or "agent"
+    name: str
+    text: str
+    at: str  # ISO 8601, UTC
+
+
+class ChatSession(msgspec.Struct, kw_only=True):
+    """An open chat: its token, its case and its transcript so far."""
+
+    token: str
+    case_id: int
+    customer_id: int
+    customer_name: str
+    reference: str
+    status: str
+    lines: list[ChatLine]
+
+
+# --- visitor tokens ---------------------------------------------------------
+
+
+def _mac(secret_key: str, payload: str) -> str:
+    key = hashlib.sha256(f"helpdesk-chat-visitor:{secret_key}".encode()).digest()
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def sign_visitor_token(secret_key: str, case_id: int, customer_id: int) -> str:
+    """A new random, signed token naming one chat case and its customer."""
+    payload = f"v1.{case_id}.{customer_id}.{secrets.token_urlsafe(12)}"
+    return f"{payload}.{_mac(secret_key, payload)}"
+
+
+def read_visitor_token(secret_key: str, token: str) -> tuple[int, int] | None:
+    """``(case_id, customer_id)`` of a genuine token; None when forged or malformed."""
+    payload, _, mac = token.rpartition(".")
+    parts = payload.split(".")
+    if len(parts) != 4 or parts[0] != "v1" or not (parts[1].isdigit() and parts[2].isdigit()):
+        return None
+    if not hmac.compare_digest(mac, _mac(secret_key, payload)):
+        return None
+    return int(parts[1]), int(parts[2])
+
+
+# --- availability and the chat's life ------------------------------------------
+
+
+async def agents_available(team_id: int | None) -> bool:
+    """True when an active agent is ``available`` (in ``team_id``, when given)."""
+    query = Agent.select(Agent.id).where(
+        (Agent.active == True) & (Agent.availability == Availability.AVAILABLE)  # noqa: E712
+    )
+    if team_id is not None:
+        members = TeamMember.select(TeamMember.agent).where(TeamMember.team == team_id)
+        query = query.where(Agent.id.is_in([r["agent"] for r in await members]))
+    return await query.first() is not None
+
+
+def _clean(data: ChatStart) -> tuple[str, str, str]:
+    name, message = data.name.strip()[:200], data.message.strip()
+    if not name or not message or len(message) > MAX_LINE:
+        raise ValidationError("name and message are required", field="message")
+    address = normalize_email(data.email)
+    if len(address) > 320 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+        raise ValidationError("a valid email address is required", field="email")
+    return name, address, message
+
+
+async def start_chat(secret_key: str, data: ChatStart, *, client_ip: str) -> ChatSession:
+    """Open a chat case for the visitor (found or created by address) with its first line."""
+    name, address, message = _clean(data)
+    await ratelimit.check(f"chat:ip:{client_ip}", PER_IP_PER_HOUR, 3600)
+    subject = " ".join(message.split())[:120]
+    case = await case_service.open_case(
+        SYSTEM,
+        CaseCreate(
+            subject=subject,
+            body=message,
+            customer_email=address,
+            customer_name=name,
+            channel=Channel.CHAT,
+            team_id=data.team_id,
+        ),
+        meta={"client_ip": client_ip, "locale": data.locale},
+    )
+    if data.locale in ("vi", "en"):
+        await Customer.update({Customer.locale: data.locale}).where(Customer.id == case.customer_id)
+    token = sign_visitor_token(secret_key, case.id, case.customer_id)
+    session = await _session(case.id, case.customer_id, token)
+    assert session is not None
+    return session
+
+
+async def leave_request(data: ChatStart, subject: str, *, client_ip: str) -> WebFormReceipt:
+    """No one available: open a web request instead, through the web form's service
+    (its rate limits and its confirmation mail)."""
+    name, address, message = _clean(data)
+    form = WebFormIn(name=name, email=address, subject=subject[:500], message=message,
+                     locale=data.locale if data.locale in ("vi", "en") else "vi")  # fmt: skip
+    return await submit_web_form(form, client_ip=client_ip)
+
+
+async def resume_chat(secret_key: str, token: str) -> ChatSession | None:
+    """The open chat of a genuine token with its transcript; None when the token is
+    not genuine, or its case ended (solved, closed, merged) or is not that customer's."""
+    ids = read_visitor_token(secret_key, token)
+    if ids is None:
+        return None
+    return await _session(ids[0], ids[1], token)
+
+
+async def _session(case_id: int, customer_id: int, token: str) -> ChatSession | None:
+    case = await Case.select(
+        Case.id, Case.status, Case.channel, Case.customer, Case.merged_into
+    ).where(Case.id == case_id).first()  # fmt: skip
+    owner = await resolve_merged_customer(customer_id)
+    if (
+        case is None
+        or case["channel"] != Channel.CHAT
+        or case["customer"] != owner
+        or case["merged_into"] is not None
+        or case["status"] in _ENDED
+    ):
+        return None
+    customer = await Customer.select(Customer.name).where(Customer.id == owner).first()
+    return ChatSession(
+        token=token,
+        case_id=case_id,
+        customer_id=owner,
+        customer_name=customer["name"] if customer else "",
+        reference=case_reference(case_id),
+        status=case["status"],
+        lines=await transcript(case_id),
+    )
+
+
+async def say(session: ChatSession, text: str) -> ChatLine:
+    """Add a customer line to the chat (refused once the case is solved or closed)."""
+    body = text.strip()
+    if not body or len(body) > MAX_LINE:
+        raise ValidationError("a line is 1 to 5000 characters", field="text")
+    await ratelimit.check(f"chat:lines:{session.case_id}", LINES_PER_MINUTE, 60)
+    row = await Case.select(Case.status).where(Case.id == session.case_id).first()
+    if row is None or row["status"] in _ENDED:
+        raise ChatEndedError("this chat has ended; start a new one")
+    principal = await principal_for_customer(session.customer_id)
+    message = await message_service.add_customer_message(
+        principal, session.case_id, MessageIn(body=body), channel=Channel.CHAT
+    )
+    return ChatLine(
+        id=message.id,
+        who="customer",
+        name=session.customer_name,
+        text=message.body_text,
+        at=message.created_at.isoformat(),
+    )
+
+
+# --- transcript and live updates ------------------------------------------------
+
+
+async def transcript(case_id: int, *, message_id: int | None = None) -> list[ChatLine]:
+    """The public lines of a chat (customer lines and replies, never notes), oldest first;
+    only ``message_id`` when given."""
+    query = Message.select(
+        Message.id, Message.kind, Message.body_text, Message.created_at,
+        Message.author_agent.name.as_alias("agent_name"),
+        Message.author_customer.name.as_alias("customer_name"),
+    ).where((Message.case == case_id) & Message.kind.is_in(list(_PUBLIC)))  # fmt: skip
+    if message_id is not None:
+        query = query.where(Message.id == message_id)
+    rows = await query.order_by(Message.id)
+    return [_line(row) for row in rows]
+
+
+def _line(row: dict[str, Any]) -> ChatLine:
+    agent = row["kind"] == MessageKind.REPLY
+    return ChatLine(
+        id=int(row["id"]),
+        who="agent" if agent else "customer",
+        name=(row["agent_name"] if agent else row["customer_name"]) or "",
+        text=row["body_text"],
+        at=row["created_at"].isoformat(),
+    )
+
+
+async def widget_update(case_id: int, event: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """What the widget of chat ``case_id`` shows for one event of the customer's stream:
+    ``{"type": "line", "line": …}``, ``{"type": "status", …}``, or None (other cases,
+    notes, other changes). Notes never reach a customer stream; they are refused
+    here too, by kind."""
+    if payload.get("case_id") != case_id:
+        return None
+    if event == "case.message_added" and payload.get("kind") in _PUBLIC:
+        lines = await transcript(case_id, message_id=int(payload["message_id"]))
+        return {"type": "line", "line": msgspec.to_builtins(lines[0])} if lines else None
+    if event == "case.updated" and "status" in (payload.get("changes") or {}):
+        status = str(payload["changes"]["status"][1])
+        return {"type": "status", "status": status, "ended": status in _ENDED}
+    return None
+
+
+async def _mailbox(team_id: int | None) -> int | None:
+    query = Mailbox.select(Mailbox.id).where(Mailbox.active == True)  # noqa: E712
+    if team_id is not None:
+        team_box = await query.where(Mailbox.team == team_id).first()
+        if team_box is not None:
+            return int(team_box["id"])
+    row = await Mailbox.select(Mailbox.id).where(Mailbox.active == True).first()  # noqa: E712
+    return int(row["id"]) if row else None
+
+
+async def email_transcript(session: ChatSession, locale: str) -> int | None:
+    """Queue the transcript by mail to the customer's (working, primary) address.
+
+    One mail per transcript state: asking twice without a new line queues
+    nothing more (the Message-ID is keyed on the last line) and returns None.
+    Rate-limited per case. Raises :class:`NoMailboxError` when there is no
+    mailbox to send from or no address to send to. Delivery is the outbound
+    actor's business: queued is not sent.
+    """
+    await ratelimit.check(f"chat:transcript:{session.case_id}", TRANSCRIPTS_PER_HOUR, 3600)
+    case = await Case.select(Case.team, Case.customer).where(Case.id == session.case_id).first()
+    address = (
+        await CustomerEmail.select(CustomerEmail.address)
+        .where((CustomerEmail.customer == session.customer_id) & CustomerEmail.bounced_at.is_null())
+        .order_by(CustomerEmail.is_primary, ascending=False)
+        .first()
+    )
+    mailbox_id = await _mailbox(case["team"] if case else None)
+    lines = await transcript(session.case_id)
+    if address is None or mailbox_id is None or not lines:
+        raise NoMailboxError("no mailbox or address to send the transcript")
+    _ = translator(locale)
+    reference = case_reference(session.case_id)
+    subject = _("Transcript of your chat [#%(reference)s]", reference=reference)
+    body = [_("Hello %(name)s,", name=session.customer_name), "",
+            _("Here is the transcript of your chat with our support team (case number: "
+              "%(reference)s).", reference=reference), ""]  # fmt: skip
+    body += [f"[{line.at[:16].replace('T', ' ')} UTC] {line.name}: {line.text}" for line in lines]
+    return await queue_notice(
+        mailbox_id, address["address"], "chat_transcript", lines[-1].id, subject, "\n".join(body)
+    )

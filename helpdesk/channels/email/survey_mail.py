@@ -1,0 +1,77 @@
+"""The satisfaction survey mail: sent when a case becomes solved, once per solve.
+
+:func:`enqueue_on_solve` is an event listener (after commit); the
+:func:`send_survey` actor queues the mail (idempotent: its Message-ID comes
+from the case and the solve) and the ``send_mail`` actor sends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import dramatiq
+
+from helpdesk.channels.email.system_mail import queue_system_mail, render_system_mail
+from helpdesk.domain import Status, case_reference
+from helpdesk.events import CaseUpdated, Event
+from helpdesk.services._convert import as_utc
+from helpdesk.services.surveys import solve_key, survey_token
+from helpdesk.tables import Case, Customer, CustomerEmail
+from helpdesk.tasks import ACTOR_OPTIONS
+
+
+class _Links:
+    base_url = "http://127.0.0.1:8000"
+    secret = "unset"  # noqa: S105 - replaced by configure() at start-up
+
+
+def configure(base_url: str, secret_key: str) -> None:
+    """Set the public URL and the key of survey links (composition root)."""
+    _Links.base_url = base_url.rstrip("/")
+    _Links.secret = secret_key
+
+
+async def queue_survey_mail(case_id: int) -> int | None:
+    """Queue the survey of the case's current solve to its customer; None when
+    the case is not solved (any more), the customer has no usable address, or
+    this solve's survey was queued before."""
+    case = await Case.select().where(Case.id == case_id).first()
+    solved = as_utc(case["solved_at"]) if case else None
+    if case is None or case["status"] != Status.SOLVED or solved is None:
+        return None
+    customer = (
+        await Customer.select(Customer.name, Customer.locale)
+        .where(Customer.id == case["customer"])
+        .first()
+    )
+    address = (
+        await CustomerEmail.select(CustomerEmail.address)
+        .where((CustomerEmail.customer == case["customer"]) & CustomerEmail.bounced_at.is_null())
+        .order_by(CustomerEmail.is_primary, ascending=False)
+        .first()
+    )
+    if customer is None or address is None:
+        return None
+    key = solve_key(solved)
+    token = survey_token(_Links.secret, case_id, key)
+    subject, text = render_system_mail(
+        "survey", customer["locale"], name=customer["name"], reference=case_reference(case_id),
+        case_subject=case["subject"], link=f"{_Links.base_url}/support/survey/{token}",
+    )  # fmt: skip
+    return await queue_system_mail(
+        address["address"], kind="survey", key=f"{case_id}.{key}", subject=subject, text=text
+    )
+
+
+@dramatiq.actor(queue_name="mail", **ACTOR_OPTIONS)
+async def send_survey(case_id: int) -> None:
+    """Queue the survey mail of a case's current solve (at most once per solve)."""
+    await queue_survey_mail(case_id)
+
+
+async def enqueue_on_solve(event: Event) -> None:
+    """Event listener: a case that became solved gets its survey mail."""
+    if isinstance(event, CaseUpdated):
+        status = event.changes.get("status")
+        if status and len(status) == 2 and status[1] == Status.SOLVED:
+            await asyncio.to_thread(send_survey.send, event.case_id)

@@ -1,0 +1,244 @@
+"""The chat widget's websocket, ``/chat/ws``: thin; the chat itself is
+:mod:`helpdesk.channels.chat`.
+
+The socket is refused (close code 4403) when the page's ``Origin`` is neither
+the helpdesk's own nor one of ``HELPDESK_CHAT_ORIGINS``. Then JSON both ways:
+
+* the widget sends ``{"op": "hello", "token": …|null, "team": 1, "lang": "vi"}``
+  first and gets ``{"type": "hello", "texts": {…}, "available": bool, "chat":
+  {…}|null}`` (``chat``: the open chat of a still valid visitor token, with its
+  transcript);
+* ``{"op": "start", "name", "email", "message"}`` opens a chat
+  (``{"type": "started", "chat": …}``, whose ``token`` the widget keeps);
+  ``{"op": "request", …}`` (same fields) opens a web request instead
+  (``{"type": "request_received", "reference"}``);
+* ``{"op": "say", "text"}`` adds a line (``{"type": "line", "line"}``; the same
+  line comes again from the stream, the widget keeps one per ``id``);
+* ``{"op": "typing", "state": "typing"|"left"}`` shows the customer typing in
+  the console; ``{"op": "transcript"}`` mails the transcript
+  (``{"type": "transcript_queued"}``); ``{"op": "ping"}``.
+
+It receives the agents' public replies (``line``), status changes
+(``status``, ``ended`` when solved or closed), the agents' typing (``typing``),
+``{"type": "ping"}`` every :data:`HEARTBEAT_SECONDS`, ``{"type": "reload"}``
+(reconnect and resume) and ``{"type": "error", "code", "op"}``. Silent for
+:data:`TIMEOUT_SECONDS`: closed (4408).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+from litestar import Router, WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+
+from helpdesk.channels import chat
+from helpdesk.errors import HelpdeskError
+from helpdesk.i18n import negotiate, translator
+from helpdesk.live import LiveConnection, LiveHub
+from helpdesk.services.customers import principal_for_customer
+from helpdesk.settings import Settings
+from portal.chat_texts import OFFLINE_SUBJECT, widget_texts
+
+__all__ = ["HEARTBEAT_SECONDS", "TIMEOUT_SECONDS", "chat_router", "origin_allowed"]
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 20.0
+TIMEOUT_SECONDS = 75.0
+Socket = WebSocket[Any, Any, Any]
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+    """The helpdesk's own pages, and the configured sites; no ``Origin`` (not a
+    browser: no ambient credentials to abuse, the token travels in the messages)."""
+    if not origin:
+        return True
+    if urlsplit(origin).netloc == host:
+        return True
+    return origin.lower().rstrip("/") in allowed
+
+
+@websocket("/chat/ws", opt={"public": True})
+async def chat_socket(socket: Socket) -> None:
+    """One visitor's chat widget."""
+    runtime = socket.app.state.runtime
+    settings: Settings = runtime.settings
+    if not origin_allowed(
+        socket.headers.get("origin"), socket.headers.get("host"), settings.chat_origins
+    ):
+        await socket.close(code=4403, reason="origin not allowed")
+        return
+    await socket.accept()
+    visitor = _Visitor(socket, runtime.live, settings)
+    try:
+        await visitor.run()
+    finally:
+        await visitor.leave()
+
+
+class _Visitor:
+    """The state of one widget socket."""
+
+    def __init__(self, socket: Socket, hub: LiveHub, settings: Settings) -> None:
+        self.socket = socket
+        self.hub = hub
+        self.settings = settings
+        self.client_ip = socket.client.host if socket.client else "unknown"
+        self.locale: str = settings.default_locale
+        self.team_id: int | None = None
+        self.session: chat.ChatSession | None = None
+        self.connection: LiveConnection | None = None
+        self.forwarder: asyncio.Task[None] | None = None
+        self.typing = False
+        self._lock = asyncio.Lock()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Send one message (the forwarder and the request loop share the socket)."""
+        async with self._lock:
+            await self.socket.send_json(message)
+
+    async def run(self) -> None:
+        """Answer the widget until it leaves or stays silent too long."""
+        while True:
+            try:
+                request = await asyncio.wait_for(self.socket.receive_json(), TIMEOUT_SECONDS)
+            except TimeoutError:
+                with contextlib.suppress(Exception):
+                    await self.socket.close(code=4408, reason="no heartbeat")
+                return
+            except (WebSocketDisconnect, RuntimeError):
+                return
+            except ValueError:
+                await self.send({"type": "error", "code": "bad_message", "op": None})
+                continue
+            op = request.get("op") if isinstance(request, dict) else None
+            try:
+                await self.handle(str(op), request)
+            except HelpdeskError as exc:
+                await self.send({"type": "error", "code": exc.code, "op": op})
+            except (TypeError, ValueError, KeyError, msgspec.ValidationError):
+                await self.send({"type": "error", "code": "validation_error", "op": op})
+
+    async def handle(self, op: str, request: dict[str, Any]) -> None:
+        """One request of the widget."""
+        if op == "hello":
+            await self.hello(request)
+        elif op in ("start", "request"):
+            data = chat.ChatStart(
+                name=str(request["name"]), email=str(request["email"]),
+                message=str(request["message"]), team_id=self.team_id, locale=self.locale,
+            )  # fmt: skip
+            if op == "request":
+                subject = translator(self.locale)(OFFLINE_SUBJECT)
+                receipt = await chat.leave_request(data, subject, client_ip=self.client_ip)
+                await self.send({"type": "request_received", "reference": receipt.reference})
+                return
+            session = await chat.start_chat(
+                self.settings.secret_key, data, client_ip=self.client_ip
+            )
+            await self.follow(session)
+            await self.send({"type": "started", "chat": msgspec.to_builtins(session)})
+        elif op == "say":
+            line = await chat.say(self._session(), str(request.get("text", "")))
+            if self.typing and self.connection is not None and self.session is not None:
+                self.typing = False  # the line is sent: no longer typing, in the console too
+                await self.hub.announce_customer(self.connection, self.session.case_id, "left")
+            await self.send({"type": "line", "line": msgspec.to_builtins(line)})
+        elif op == "typing":
+            state = "typing" if request.get("state") == "typing" else "left"
+            if self.connection is not None and self.session is not None:
+                self.typing = state == "typing"
+                await self.hub.announce_customer(self.connection, self.session.case_id, state)
+        elif op == "transcript":
+            await chat.email_transcript(self._session(), self.locale)
+            await self.send({"type": "transcript_queued"})
+        elif op not in ("ping", "pong"):
+            await self.send({"type": "error", "code": "bad_message", "op": op})
+
+    def _session(self) -> chat.ChatSession:
+        if self.session is None:
+            raise chat.ChatEndedError("no chat is open on this socket")
+        return self.session
+
+    async def hello(self, request: dict[str, Any]) -> None:
+        """Language, team, availability and the visitor's open chat, if any."""
+        lang = request.get("lang")
+        self.locale = negotiate(None, str(lang)[:2].lower() if lang else None,
+                                self.settings.default_locale)  # fmt: skip
+        team = request.get("team")
+        self.team_id = int(team) if isinstance(team, int | str) and str(team).isdigit() else None
+        token = request.get("token")
+        session = None
+        if isinstance(token, str) and token:
+            session = await chat.resume_chat(self.settings.secret_key, token[:200])
+        if session is not None:
+            await self.follow(session)
+            session.lines = await chat.transcript(session.case_id)  # after subscribing: no gap
+        await self.send({
+            "type": "hello",
+            "texts": widget_texts(self.locale),
+            "available": await chat.agents_available(self.team_id),
+            "chat": msgspec.to_builtins(session) if session else None,
+        })  # fmt: skip
+
+    async def follow(self, session: chat.ChatSession) -> None:
+        """Follow the customer's stream (public events only) and the case's staff presence."""
+        await self.leave()
+        principal = await principal_for_customer(session.customer_id)
+        self.session = session
+        self.connection = LiveConnection(principal, session.customer_name)
+        await self.hub.subscribe(self.connection, f"customer:{principal.id}", None)
+        await self.hub.watch_presence(self.connection, session.case_id)
+        self.forwarder = asyncio.create_task(self.forward(self.connection, session.case_id))
+
+    async def forward(self, connection: LiveConnection, case_id: int) -> None:
+        """Turn the connection's queue into widget messages; ping when idle."""
+        while True:
+            try:
+                text = await asyncio.wait_for(connection.queue.get(), HEARTBEAT_SECONDS)
+            except TimeoutError:
+                await self.send({"type": "ping"})
+                continue
+            if text is None:
+                await self.send({"type": "reload"})
+                with contextlib.suppress(Exception):
+                    await self.socket.close(code=4429, reason="too slow")
+                return
+            message = json.loads(text)
+            kind = message.get("type")
+            if kind == "event":
+                update = await chat.widget_update(case_id, message["event"], message["payload"])
+                if update is not None:
+                    await self.send(update)
+            elif kind == "presence" and message.get("case_id") == case_id:
+                await self.send({"type": "typing", "name": message.get("name"),
+                                 "state": message.get("state")})  # fmt: skip
+            elif kind == "reload":
+                await self.send({"type": "reload"})
+
+    async def leave(self) -> None:
+        """Stop following (idempotent); a customer who was typing is no longer."""
+        if self.forwarder is not None:
+            self.forwarder.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.forwarder
+            self.forwarder = None
+        if self.connection is not None:
+            if self.typing and self.session is not None:
+                with contextlib.suppress(Exception):
+                    await self.hub.announce_customer(self.connection, self.session.case_id, "left")
+            self.hub.unsubscribe(self.connection)
+            self.hub.unwatch_presence(self.connection)
+            self.connection.closed = True
+            self.connection = None
+        self.typing = False
+
+
+chat_router = Router(path="/", route_handlers=[chat_socket])
