@@ -14,7 +14,15 @@ from agent_console._labels import DEFAULT_ERROR, ERRORS, LABELS
 from agent_console._live_page import live_context
 from agent_console._session import current_session
 from helpdesk.errors import HelpdeskError
-from helpdesk.i18n import Translator, format_number, format_when, negotiate, translator
+from helpdesk.i18n import (
+    TZ_COOKIE,
+    Translator,
+    format_number,
+    format_when,
+    negotiate,
+    translator,
+    viewer_timezone,
+)
 from helpdesk.settings import Settings
 
 LANG_COOKIE = "helpdesk_lang"  # shared with the portal: one language choice per browser
@@ -103,7 +111,11 @@ def render(
             "flash": (flash[0], _(flash[1])) if flash else None,
             "current_path": path_with_query(request, lang=None),
             "lang_url": lambda lang: path_with_query(request, lang=lang),
-            **_helpers(_, locale, settings_of(request).timezone),
+            **_helpers(
+                _,
+                locale,
+                viewer_timezone(request.cookies.get(TZ_COOKIE), settings_of(request).timezone),
+            ),
             "live": live_context(request.state.get("principal"), context, _),
             **context,
         },

@@ -188,6 +188,20 @@ def customer_stream(customer_id: int) -> str:
     return f"customer:{customer_id}"
 
 
+def organization_stream(organization_id: int) -> str:
+    """The stream of an organization's cases, for colleagues who share them in the
+    portal (carries what the customer stream carries: never internal notes)."""
+    return f"organization:{organization_id}"
+
+
+def customer_streams(customer_id: int, organization_id: int | None) -> list[str]:
+    """The portal's streams of a case: its customer's, and its organization's if any."""
+    streams = [customer_stream(customer_id)]
+    if organization_id is not None:
+        streams.append(organization_stream(organization_id))
+    return streams
+
+
 def encode_event(event: Event) -> dict[str, Any]:
     """The JSON-ready form of an event (with its ``type`` tag)."""
     result: dict[str, Any] = msgspec.json.decode(_encoder.encode(event))

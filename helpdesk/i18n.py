@@ -92,6 +92,21 @@ def format_when(value: datetime, locale: str, timezone: str) -> str:
     )
 
 
+TZ_COOKIE = "helpdesk_tz"
+"""The viewer's IANA time zone, set by the pages' script from the browser's own."""
+
+
+def viewer_timezone(chosen: str | None, default: str) -> str:
+    """``chosen`` (the viewer's time zone cookie) when it names an IANA zone, else ``default``."""
+    if chosen and len(chosen) <= 64:
+        try:
+            _zone(chosen)
+        except (ValueError, KeyError, OSError):
+            return default
+        return chosen
+    return default
+
+
 def format_number(value: float, locale: str) -> str:
     """A number with the locale's separators (``1.234,5`` in Vietnamese)."""
     return format_decimal(value, locale=Locale.parse(locale))

@@ -67,9 +67,11 @@ async def authorize_stream(principal: Principal, stream: str) -> None:
     case streams carry internal notes). ``team:N`` / ``team:none``: staff who
     may list that team's queue. ``agent:N``: that agent alone.
     ``customer:N``: that customer alone (the portal's stream, without notes).
+    ``organization:N``: customers of that organization when it shares its
+    requests (the same events as the customer streams).
     """
     kind, _, ident = stream.partition(":")
-    if kind not in ("case", "team", "agent", "customer"):
+    if kind not in ("case", "team", "agent", "customer", "organization"):
         raise ValidationError(f"unknown stream {stream!r}", field="stream")
     if kind == "case" and ident.isdigit() and principal.is_staff:
         await visible_case_row(principal, int(ident))
@@ -90,6 +92,12 @@ def _may_follow(principal: Principal, kind: str, ident: str) -> bool:
         return principal.is_staff and ident == str(principal.id)
     if kind == "customer":
         return principal.kind == "customer" and ident == str(principal.id)
+    if kind == "organization":
+        return (
+            principal.kind == "customer"
+            and principal.organization_shared
+            and ident == str(principal.organization_id)
+        )
     return False
 
 

@@ -10,7 +10,7 @@ from litestar.params import PathParameter
 from litestar.response import Template
 
 from helpdesk.domain import Status
-from helpdesk.i18n import format_when
+from helpdesk.i18n import TZ_COOKIE, format_when, viewer_timezone
 from portal._pages import page, request_locale
 from portal._session import current_session
 
@@ -49,9 +49,10 @@ def portal_page(
     request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any
 ) -> Template:
     """A portal page with the session's state, its CSRF token, and ``when()``
-    (a date and time in the viewer's language and the helpdesk's time zone)."""
+    (a date and time in the viewer's language and time zone: the browser's,
+    once the page's script has told us, else the helpdesk's)."""
     locale = request_locale(request)
-    zone = request.app.state.settings.timezone
+    zone = viewer_timezone(request.cookies.get(TZ_COOKIE), request.app.state.settings.timezone)
     session = current_session(request)
 
     def when(value: datetime | None) -> str:

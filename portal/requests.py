@@ -25,7 +25,10 @@ async def list_page(
     """The customer's requests (and their company's, when it shares them)."""
     cursor = request.query_params.get("cursor") or None
     page = await portal_views.my_requests(principal, cursor)
-    return portal_page(request, "portal/requests.html", page=page, customer_id=principal.id)
+    return portal_page(
+        request, "portal/requests.html", page=page, customer_id=principal.id,
+        shared_organization_id=_shared_organization(principal),
+    )  # fmt: skip
 
 
 @get("/requests/{case_id:int}")
@@ -34,7 +37,10 @@ async def request_page(
 ) -> Template:
     """One request: status, last update, the public conversation, reply and survey."""
     view = await portal_views.request_view(principal, case_id)
-    return portal_page(request, "portal/request.html", view=view, customer_id=principal.id)
+    return portal_page(
+        request, "portal/request.html", view=view, customer_id=principal.id,
+        shared_organization_id=_shared_organization(principal),
+    )  # fmt: skip
 
 
 async def _attachments(uploads: list[Any]) -> list[AttachmentIn]:
@@ -92,3 +98,8 @@ async def download_attachment(
         "Content-Security-Policy": "default-src 'none'; sandbox",
     }
     return Response(content, media_type=safe_content_type(attachment.content_type), headers=headers)
+
+
+def _shared_organization(principal: Principal) -> int | None:
+    """The organization whose requests the customer sees live too (shared visibility)."""
+    return principal.organization_id if principal.organization_shared else None

@@ -12,6 +12,15 @@
 
   document.documentElement.classList.add("js");
 
+  /* Dates on the pages follow the viewer's own time zone: tell the server once. */
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("helpdesk_tz=" + encodeURIComponent(zone)) < 0) {
+      document.cookie = "helpdesk_tz=" + encodeURIComponent(zone) +
+        "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* an old browser: the helpdesk's time zone is used */ }
+
   function typing(target) {
     if (!(target instanceof HTMLElement)) return false;
     return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);

@@ -169,13 +169,24 @@
     if (message.stream.indexOf("agent:") !== 0) refresh();
   }
 
+  /* The streams the server confirmed, on #live-status (data-subscribed="case:12 agent:3"). */
+  var confirmed = {};
+  function markSubscribed(stream) {
+    confirmed[stream] = true;
+    var el = document.getElementById("live-status");
+    if (el) el.setAttribute("data-subscribed", Object.keys(confirmed).join(" "));
+  }
+
   function onMessage(raw) {
     var message;
     try { message = JSON.parse(raw.data); } catch (e) { return; }
     armSilence();
     switch (message.type) {
       case "event": onEvent(message); break;
-      case "subscribed": remember(message.stream, message.seq); break;
+      case "subscribed":
+        remember(message.stream, message.seq);
+        markSubscribed(message.stream);
+        break;
       case "reload": refresh(); if (message.stream === "*") { sessionStorage.clear(); } break;
       case "presence": presence(message); break;
       case "ping": send({ op: "pong" }); break;
@@ -198,6 +209,7 @@
     ws.onopen = function () {
       connecting = false;
       following = {};
+      confirmed = {};
       armSilence();
       sync();
     };
@@ -223,6 +235,7 @@
   document.addEventListener("htmx:afterSettle", function () {
     if (!ws && !connecting) { connect(); return; }
     if (ws && ws.readyState === WebSocket.OPEN) status("on");
+    Object.keys(confirmed).forEach(markSubscribed);
     sync();
   });
 

@@ -22,7 +22,7 @@ from helpdesk.events import (
     CasesMerged,
     CaseUpdated,
     case_stream,
-    customer_stream,
+    customer_streams,
     emit,
     team_stream,
 )
@@ -133,7 +133,12 @@ async def open_case(
         case_id = int(rows[0]["id"])
         if tags:
             await CaseTag.insert(*(CaseTag(case=case_id, tag=t) for t in tags))
-        row = {"id": case_id, "team": data.team_id, "customer": customer_id}
+        row = {
+            "id": case_id,
+            "team": data.team_id,
+            "customer": customer_id,
+            "organization": customer["organization"],
+        }
         await insert_message(
             case=row,
             kind=MessageKind.CUSTOMER,
@@ -154,9 +159,8 @@ async def open_case(
             priority=data.priority,
             subject=data.subject,
         )
-        await emit(
-            event, [case_stream(case_id), team_stream(data.team_id), customer_stream(customer_id)]
-        )
+        streams = [case_stream(case_id), team_stream(data.team_id)]
+        await emit(event, streams + customer_streams(customer_id, customer["organization"]))
     return case_out(rows[0])
 
 
@@ -190,7 +194,7 @@ async def _save(
         case_stream(case["id"]),
         team_stream(case["team"]),
         team_stream(new_team),
-        customer_stream(case["customer"]),
+        *customer_streams(case["customer"], case["organization"]),
     ]
     await emit(
         CaseUpdated(case_id=case["id"], version=case["version"] + 1, changes=changes), streams
@@ -359,8 +363,8 @@ async def merge_cases(principal: Principal, source_id: int, target_id: int) -> C
             case_stream(target_id),
             team_stream(source["team"]),
             team_stream(target["team"]),
-            customer_stream(source["customer"]),
-            customer_stream(target["customer"]),
+            *customer_streams(source["customer"], source["organization"]),
+            *customer_streams(target["customer"], target["organization"]),
         ]
         await emit(CasesMerged(source_id=source_id, target_id=target_id), streams)
         await Message.update({Message.case: target_id}).where(Message.case == source_id)

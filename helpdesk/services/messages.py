@@ -15,7 +15,7 @@ from helpdesk.events import (
     CaseUpdated,
     MessageAdded,
     case_stream,
-    customer_stream,
+    customer_streams,
     emit,
     team_stream,
 )
@@ -112,7 +112,7 @@ async def insert_message(
         )
     streams = [case_stream(case["id"]), team_stream(case["team"])]
     if kind != MessageKind.NOTE:
-        streams.append(customer_stream(case["customer"]))
+        streams += customer_streams(case["customer"], case.get("organization"))
     await emit(MessageAdded(case_id=case["id"], message_id=message_id, kind=kind), streams)
     return message_id
 
@@ -127,7 +127,7 @@ async def _touch_case(
         streams = [
             case_stream(case["id"]),
             team_stream(case["team"]),
-            customer_stream(case["customer"]),
+            *customer_streams(case["customer"], case.get("organization")),
         ]
         await emit(
             CaseUpdated(case_id=case["id"], version=case["version"] + 1, changes=changes), streams

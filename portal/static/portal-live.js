@@ -45,6 +45,10 @@
     if (message.type === "hello") {
       retry = 0;
       ws.send(JSON.stringify({ op: "subscribe", stream: "customer:" + el.getAttribute("data-customer") }));
+      var organization = el.getAttribute("data-organization");
+      if (organization) {  // colleagues' requests, when the company shares them
+        ws.send(JSON.stringify({ op: "subscribe", stream: "organization:" + organization }));
+      }
       document.body.setAttribute("data-live", "on");
     } else if (message.type === "ping") {
       ws.send(JSON.stringify({ op: "pong" }));

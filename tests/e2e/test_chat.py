@@ -120,6 +120,8 @@ def test_a_customer_chats_from_another_site_and_the_agent_answers_live(
     agent.goto(f"{chat_site.helpdesk}/console/cases/{case_id}")
     expect(agent.locator("body")).to_contain_text("Trò chuyện trực tuyến")
     expect(agent.locator("#live-status")).to_have_class(re.compile("live-on"), timeout=LIVE_MS)
+    subscribed = agent.locator(f'#live-status[data-subscribed~="case:{case_id}"]')
+    expect(subscribed).to_have_count(1, timeout=LIVE_MS)
 
     # The customer types: the console shows it; the agent types: the widget shows it
     customer.locator(".foot input[name=text]").press_sequentially("Order 42", delay=20)

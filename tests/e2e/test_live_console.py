@@ -172,12 +172,15 @@ def test_two_agents_on_one_case_see_each_other(
     sign_in(minh, mail_console, "minh", "/console/queues/team")
     minh.goto(mail_console.url(case_path))
     expect(minh.locator("#live-status")).to_have_class(re.compile("live-on"), timeout=LIVE_MS)
+    case_stream = f'#live-status[data-subscribed~="case:{case_path.rsplit("/", 1)[-1]}"]'
+    expect(minh.locator(case_stream)).to_have_count(1, timeout=LIVE_MS)
 
     # Each sees the other viewing the case
     expect(lan.locator("#presence")).to_contain_text("Trần Văn Minh", timeout=LIVE_MS)
     expect(minh.locator("#presence")).to_contain_text("Nguyễn Thị Lan", timeout=LIVE_MS)
 
-    # When Minh types a reply, Lan sees it
+    # When Minh types a reply (once Lan's page follows the case), Lan sees it
+    expect(lan.locator(case_stream)).to_have_count(1, timeout=LIVE_MS)
     minh.locator("#reply-body").press_sequentially("Để em xem", delay=20)
     expect(lan.locator("#presence")).to_contain_text("đang soạn trả lời", timeout=LIVE_MS)
     shot(lan, "lan-sees-minh-typing")

@@ -305,3 +305,40 @@ async def test_live_updates_resume_after_a_redis_restart(
         await hub.stop()
         await backend.close()
         events.configure(None)
+
+
+async def test_colleagues_of_a_sharing_company_follow_its_requests_live(hub: LiveHub) -> None:
+    from tests.factories import make_customer, make_organization
+
+    # Given a company that shares its requests, two colleagues, and one of another company
+    shared = await make_organization(shared_visibility=True)
+    private = await make_organization()
+    asker = await make_customer(organization_id=shared.id)
+    colleague = await customer_principal((await make_customer(organization_id=shared.id)).id)
+    outsider = await customer_principal((await make_customer(organization_id=private.id)).id)
+    stream = f"organization:{shared.id}"
+    watching = LiveConnection(colleague)
+    await hub.subscribe(watching, stream, after=None)
+    assert (await drain(watching, 1))[0]["type"] == "subscribed"
+    with pytest.raises(PermissionDeniedError):
+        await hub.subscribe(LiveConnection(outsider), stream, after=None)
+    with pytest.raises(PermissionDeniedError):
+        await hub.subscribe(LiveConnection(await make_agent(Role.ADMIN)), stream, after=None)
+
+    # When the colleague's request gets a reply and an internal note
+    case = await make_case(customer_id=asker.id)
+    await messages.reply(SYSTEM, case.id, MessageIn(body="Chào chị"))
+    await note(case.id)
+
+    # Then the colleague's portal hears of the opening and the reply, never the note
+    got = []
+    while True:
+        try:
+            got += await drain(watching, 1, seconds=0.5)
+        except TimeoutError:
+            break
+    kinds = [(m["event"], m["payload"].get("kind")) for m in got]
+    assert ("case.opened", None) in kinds
+    assert ("case.message_added", "reply") in kinds
+    assert all(kind != "note" for _, kind in kinds)
+    assert all(m["stream"] == stream for m in got)

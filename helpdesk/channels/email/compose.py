@@ -12,6 +12,7 @@ import jinja2
 import msgspec
 
 from helpdesk.domain import case_reference
+from helpdesk.i18n import translator
 from helpdesk.services._convert import utcnow
 
 _TEMPLATES = jinja2.Environment(
@@ -20,11 +21,6 @@ _TEMPLATES = jinja2.Environment(
     keep_trailing_newline=True,
     undefined=jinja2.StrictUndefined,
 )
-
-SUBJECTS: dict[str, dict[str, str]] = {
-    "acknowledgement": {"vi": "Đã tiếp nhận yêu cầu hỗ trợ", "en": "We received your request"},
-    "too_large": {"vi": "Email chưa được tiếp nhận", "en": "Your email was not accepted"},
-}
 
 
 class Attachment(msgspec.Struct, frozen=True):
@@ -73,10 +69,17 @@ def subject_with_reference(subject: str, case_id: int) -> str:
 
 
 def render(template: str, locale: str, **values: object) -> tuple[str, str]:
-    """The subject and text of an automatic mail in ``locale`` (vi or en)."""
+    """The subject and text of an automatic mail in ``locale`` (vi or en).
+
+    ``templates/<template>.txt`` sets ``subject`` and writes the text, every
+    sentence through gettext; the caller's ``subject`` (the customer's own
+    subject line) reaches the template as ``subject_line``.
+    """
     language = locale if locale in ("vi", "en") else "vi"
-    text = _TEMPLATES.get_template(f"{template}.{language}.txt").render(**values)
-    return SUBJECTS[template][language], text
+    context = {"_": translator(language), **values}
+    context["subject_line"] = context.pop("subject", "")
+    module = _TEMPLATES.get_template(f"{template}.txt").make_module(context)
+    return str(vars(module)["subject"]).strip(), str(module).strip() + "\n"
 
 
 def build(mail: Outgoing) -> EmailMessage:

@@ -130,3 +130,17 @@ def test_a_long_queue_pages_with_next_page_links(api: Api) -> None:
     assert 'rel="next"' not in second.text
     seen = set(re.findall(r"Yêu cầu số \d+", first.text + second.text))
     assert seen == subjects
+
+
+def test_times_follow_the_viewers_time_zone(api: Api) -> None:
+    from helpdesk.i18n import format_when
+
+    case = api.make_case(api.team_a)
+    console_sign_in(api, "agent_a")
+    api.client.cookies.set("helpdesk_tz", "Europe/Berlin")
+    page = api.client.get(f"/console/cases/{case.id}")
+    assert format_when(case.created_at, "vi", "Europe/Berlin") in page.text
+    assert format_when(case.created_at, "vi", "Asia/Ho_Chi_Minh") not in page.text
+    api.client.cookies.set("helpdesk_tz", "Not/AZone")
+    fallback = api.client.get(f"/console/cases/{case.id}")
+    assert format_when(case.created_at, "vi", "Asia/Ho_Chi_Minh") in fallback.text
