@@ -32,11 +32,12 @@ from typing import Any
 
 import msgspec
 
-from helpdesk.errors import NotFoundError, PermissionDeniedError, ValidationError
+from helpdesk.errors import NotFoundError, ValidationError
 from helpdesk.events import events_since, last_seq
-from helpdesk.policy import Principal, case_scope
+from helpdesk.policy import Principal
 from helpdesk.pubsub import PubSub, StreamFrame, Subscription
 from helpdesk.services._lookup import visible_case_row
+from helpdesk.stream_access import authorize_stream
 from helpdesk.tables import EventStream
 
 __all__ = [
@@ -58,47 +59,6 @@ RECONCILE_SECONDS = 5.0
 frame lost by pub/sub is delivered even when nothing follows it."""
 _PRESENCE = "presence:"
 _RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)
-
-
-async def authorize_stream(principal: Principal, stream: str) -> None:
-    """Raise unless ``principal`` may follow ``stream`` (the policy's view rules).
-
-    ``case:N``: the case is visible to them (staff in scope; a customer never:
-    case streams carry internal notes). ``team:N`` / ``team:none``: staff who
-    may list that team's queue. ``agent:N``: that agent alone.
-    ``customer:N``: that customer alone (the portal's stream, without notes).
-    ``organization:N``: customers of that organization when it shares its
-    requests (the same events as the customer streams).
-    """
-    kind, _, ident = stream.partition(":")
-    if kind not in ("case", "team", "agent", "customer", "organization"):
-        raise ValidationError(f"unknown stream {stream!r}", field="stream")
-    if kind == "case" and ident.isdigit() and principal.is_staff:
-        await visible_case_row(principal, int(ident))
-        return
-    if not _may_follow(principal, kind, ident):
-        raise PermissionDeniedError(f"not allowed to follow {stream}")
-
-
-def _may_follow(principal: Principal, kind: str, ident: str) -> bool:
-    if kind == "team" and principal.is_staff:
-        scope = case_scope(principal)
-        return (
-            scope.everything
-            or (ident == "none" and scope.include_teamless)
-            or (ident.isdigit() and int(ident) in scope.team_ids)
-        )
-    if kind == "agent":
-        return principal.is_staff and ident == str(principal.id)
-    if kind == "customer":
-        return principal.kind == "customer" and ident == str(principal.id)
-    if kind == "organization":
-        return (
-            principal.kind == "customer"
-            and principal.organization_shared
-            and ident == str(principal.organization_id)
-        )
-    return False
 
 
 _encoder = msgspec.json.Encoder()

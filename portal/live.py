@@ -3,7 +3,7 @@
 Authenticated by the portal's session cookie, from a page of the same origin
 (else closed with 4401). The client sends ``{"op": "subscribe", "stream":
 "customer:12"}`` (only its own customer stream is allowed, by
-:func:`helpdesk.live.authorize_stream`), ``{"op": "pong"}``; it receives
+:func:`helpdesk.stream_access.authorize_stream`), ``{"op": "pong"}``; it receives
 ``hello``, ``subscribed``, ``event`` (the payload reduced to the case id and
 a status change: no other case field leaves for a customer), ``reload``,
 ``{"type": "ping"}`` every :data:`HEARTBEAT_SECONDS` and ``error``. The
