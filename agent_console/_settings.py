@@ -16,6 +16,7 @@ from litestar import Request, Response
 from litestar.datastructures import FormMultiDict
 from litestar.response import Template
 
+from agent_console._admin_forms import Typed
 from agent_console._labels import N_
 from agent_console._pages import done, error_message, render, request_locale
 from helpdesk.errors import (
@@ -29,10 +30,11 @@ from helpdesk.i18n import translator
 from helpdesk.policy import Action, Principal, may, require
 from helpdesk.services import workspace
 
-__all__ = ["DONE", "ShowAgain", "may_edit", "save", "settings_page"]
+__all__ = ["DONE", "ShowAgain", "may_edit", "save", "settings_page", "show_again"]
 
 AnyRequest = Request[Any, Any, Any]
 ShowAgain = Callable[[FormMultiDict, HelpdeskError], Awaitable[Template]]
+SettingsPage = Callable[..., Awaitable[Template]]
 VIEW_SETTINGS = Action.VIEW_REPORTS  # managers read the settings, as they read SLA policies
 EDIT_SETTINGS = Action.ADMINISTER
 
@@ -86,16 +88,28 @@ async def settings_page(
     )
 
 
+def show_again(
+    page: SettingsPage, request: AnyRequest, principal: Principal, editing_id: int | None
+) -> ShowAgain:
+    """How :func:`save` shows a refused form: ``page(request, principal,
+    editing_id, typed=…, error=…)`` with the form as typed and the reason."""
+
+    async def show(form: FormMultiDict, exc: HelpdeskError) -> Template:
+        return await page(request, principal, editing_id, typed=Typed.of_form(form), error=exc)
+
+    return show
+
+
 async def save(
     request: AnyRequest,
     principal: Principal,
     operation: Callable[[FormMultiDict], Awaitable[Any]],
-    show_again: ShowAgain,
+    again: ShowAgain,
     target: str,
     message: str,
 ) -> Response[Any]:
     """Run ``operation`` on the posted form, then go to ``target`` with
-    ``message``; when it is refused, ``show_again`` the page with the form.
+    ``message``; when it is refused, show the page ``again`` with the form.
 
     Those who may not change settings get 403 before the form is read.
     Missing objects (404) and refusals (403) are error pages.
@@ -107,5 +121,5 @@ async def save(
     except (PermissionDeniedError, NotFoundError):
         raise
     except HelpdeskError as exc:
-        return await show_again(form, exc)
+        return await again(form, exc)
     return done(request, target, message)

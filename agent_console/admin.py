@@ -19,7 +19,7 @@ from litestar.response import Template
 from agent_console import _admin_forms as forms
 from agent_console._labels import N_
 from agent_console._pages import PathId
-from agent_console._settings import DONE, ShowAgain, may_edit, save, settings_page
+from agent_console._settings import DONE, may_edit, save, settings_page, show_again
 from helpdesk.channels.email import mailboxes
 from helpdesk.domain import Availability, Role
 from helpdesk.errors import HelpdeskError
@@ -111,14 +111,6 @@ async def _set_teams(principal: Principal, agent_id: int, wanted: list[int]) -> 
             await teams.update_team(principal, team.id, TeamUpdate(member_ids=members))
 
 
-def _agent_again(request: AnyRequest, principal: Principal, editing_id: int | None) -> ShowAgain:
-    async def show(form: FormMultiDict, exc: HelpdeskError) -> Template:
-        typed = forms.Typed.of_form(form)
-        return await _agents_page(request, principal, editing_id, typed=typed, error=exc)
-
-    return show
-
-
 @post("/admin/agents", include_in_schema=False)
 async def create_agent(request: AnyRequest, principal: NamedDependency[Principal]) -> Response[Any]:
     """Add a member of staff, with their teams."""
@@ -128,7 +120,7 @@ async def create_agent(request: AnyRequest, principal: NamedDependency[Principal
         agent = await agents.create_agent(principal, data)
         await _set_teams(principal, agent.id, wanted)
 
-    show = _agent_again(request, principal, None)
+    show = show_again(_agents_page, request, principal, None)
     return await save(request, principal, operation, show, AGENTS_URL, DONE["agent"])
 
 
@@ -143,7 +135,7 @@ async def update_agent(
         await agents.update_agent(principal, agent_id, data)
         await _set_teams(principal, agent_id, wanted)
 
-    show = _agent_again(request, principal, agent_id)
+    show = show_again(_agents_page, request, principal, agent_id)
     return await save(request, principal, operation, show, AGENTS_URL, DONE["agent"])
 
 
@@ -194,14 +186,6 @@ async def team_page(
     return await _teams_page(request, principal, team_id)
 
 
-def _team_again(request: AnyRequest, principal: Principal, editing_id: int | None) -> ShowAgain:
-    async def show(form: FormMultiDict, exc: HelpdeskError) -> Template:
-        typed = forms.Typed.of_form(form)
-        return await _teams_page(request, principal, editing_id, typed=typed, error=exc)
-
-    return show
-
-
 @post("/admin/teams", include_in_schema=False)
 async def create_team(request: AnyRequest, principal: NamedDependency[Principal]) -> Response[Any]:
     """Add a team with its members and routing strategy."""
@@ -211,7 +195,7 @@ async def create_team(request: AnyRequest, principal: NamedDependency[Principal]
         team = await teams.create_team(principal, data)
         await routing.set_team_routing(principal, team.id, strategy)
 
-    show = _team_again(request, principal, None)
+    show = show_again(_teams_page, request, principal, None)
     return await save(request, principal, operation, show, TEAMS_URL, DONE["team"])
 
 
@@ -226,7 +210,7 @@ async def update_team(
         await teams.update_team(principal, team_id, data)
         await routing.set_team_routing(principal, team_id, strategy)
 
-    show = _team_again(request, principal, team_id)
+    show = show_again(_teams_page, request, principal, team_id)
     return await save(request, principal, operation, show, TEAMS_URL, DONE["team"])
 
 
@@ -273,14 +257,6 @@ async def mailbox_page(
     return await _mailboxes_page(request, principal, mailbox_id)
 
 
-def _mailbox_again(request: AnyRequest, principal: Principal, editing_id: int | None) -> ShowAgain:
-    async def show(form: FormMultiDict, exc: HelpdeskError) -> Template:
-        typed = forms.Typed.of_form(form)
-        return await _mailboxes_page(request, principal, editing_id, typed=typed, error=exc)
-
-    return show
-
-
 @post("/admin/mailboxes", include_in_schema=False)
 async def create_mailbox(
     request: AnyRequest, principal: NamedDependency[Principal]
@@ -290,7 +266,7 @@ async def create_mailbox(
     async def operation(form: FormMultiDict) -> None:
         await mailboxes.create_mailbox(principal, forms.mailbox_in(form))
 
-    show = _mailbox_again(request, principal, None)
+    show = show_again(_mailboxes_page, request, principal, None)
     return await save(request, principal, operation, show, MAILBOXES_URL, DONE["mailbox"])
 
 
@@ -303,5 +279,5 @@ async def update_mailbox(
     async def operation(form: FormMultiDict) -> None:
         await mailboxes.update_mailbox(principal, mailbox_id, forms.mailbox_update(form))
 
-    show = _mailbox_again(request, principal, mailbox_id)
+    show = show_again(_mailboxes_page, request, principal, mailbox_id)
     return await save(request, principal, operation, show, MAILBOXES_URL, DONE["mailbox"])

@@ -16,7 +16,7 @@ from litestar.response import Template
 
 from agent_console import _admin_forms as forms
 from agent_console._pages import PathId, done
-from agent_console._settings import DONE, ShowAgain, save, settings_page
+from agent_console._settings import DONE, save, settings_page, show_again
 from helpdesk.channels.email import mailboxes
 from helpdesk.domain import Channel, Priority
 from helpdesk.errors import HelpdeskError
@@ -86,14 +86,6 @@ async def rule_page(
     return await _rules_page(request, principal, rule_id)
 
 
-def _rule_again(request: AnyRequest, principal: Principal, editing_id: int | None) -> ShowAgain:
-    async def show(form: FormMultiDict, exc: HelpdeskError) -> Template:
-        typed = forms.Typed.of_form(form)
-        return await _rules_page(request, principal, editing_id, typed=typed, error=exc)
-
-    return show
-
-
 @post("/admin/rules", include_in_schema=False)
 async def create_rule(request: AnyRequest, principal: NamedDependency[Principal]) -> Response[Any]:
     """Add a rule (last, unless a position is given)."""
@@ -101,7 +93,7 @@ async def create_rule(request: AnyRequest, principal: NamedDependency[Principal]
     async def operation(form: FormMultiDict) -> None:
         await routing.create_rule(principal, forms.rule_in(form))
 
-    show = _rule_again(request, principal, None)
+    show = show_again(_rules_page, request, principal, None)
     return await save(request, principal, operation, show, RULES_URL, DONE["rule"])
 
 
@@ -114,7 +106,7 @@ async def update_rule(
     async def operation(form: FormMultiDict) -> None:
         await routing.update_rule(principal, rule_id, forms.rule_update(form))
 
-    show = _rule_again(request, principal, rule_id)
+    show = show_again(_rules_page, request, principal, rule_id)
     return await save(request, principal, operation, show, RULES_URL, DONE["rule"])
 
 
@@ -127,7 +119,7 @@ async def set_rule_enabled(
     async def operation(form: FormMultiDict) -> None:
         await routing.update_rule(principal, rule_id, forms.enabled_choice(form))
 
-    show = _rule_again(request, principal, None)
+    show = show_again(_rules_page, request, principal, None)
     return await save(request, principal, operation, show, RULES_URL, DONE["rule"])
 
 

@@ -20,7 +20,7 @@ from agent_console import _sla_forms as forms
 from agent_console._admin_forms import Typed
 from agent_console._labels import N_
 from agent_console._pages import PathId, done
-from agent_console._settings import DONE, ShowAgain, save, settings_page
+from agent_console._settings import DONE, save, settings_page, show_again
 from helpdesk.domain import Channel, Priority
 from helpdesk.errors import ConflictError, HelpdeskError, NotFoundError
 from helpdesk.policy import Principal
@@ -120,14 +120,6 @@ async def policy_page(
     return await _policies_page(request, principal, policy_id)
 
 
-def _policy_again(request: AnyRequest, principal: Principal, editing_id: int | None) -> ShowAgain:
-    async def show(form: FormMultiDict, exc: HelpdeskError) -> Template:
-        typed = Typed.of_form(form)
-        return await _policies_page(request, principal, editing_id, typed=typed, error=exc)
-
-    return show
-
-
 @post("/admin/sla/policies", include_in_schema=False)
 async def create_policy(
     request: AnyRequest, principal: NamedDependency[Principal]
@@ -137,7 +129,7 @@ async def create_policy(
     async def operation(form: FormMultiDict) -> None:
         await sla.create_policy(principal, forms.policy_in(form))
 
-    show = _policy_again(request, principal, None)
+    show = show_again(_policies_page, request, principal, None)
     return await save(request, principal, operation, show, POLICIES_URL, DONE["policy"])
 
 
@@ -150,7 +142,7 @@ async def update_policy(
     async def operation(form: FormMultiDict) -> None:
         await sla.update_policy(principal, policy_id, forms.policy_update(form))
 
-    show = _policy_again(request, principal, policy_id)
+    show = show_again(_policies_page, request, principal, policy_id)
     return await save(request, principal, operation, show, POLICIES_URL, DONE["policy"])
 
 
@@ -205,14 +197,6 @@ async def calendar_page(
     return await _calendars_page(request, principal, calendar_id)
 
 
-def _calendar_again(request: AnyRequest, principal: Principal, editing_id: int | None) -> ShowAgain:
-    async def show(form: FormMultiDict, exc: HelpdeskError) -> Template:
-        typed = Typed.of_form(form)
-        return await _calendars_page(request, principal, editing_id, typed=typed, error=exc)
-
-    return show
-
-
 @post("/admin/sla/calendars", include_in_schema=False)
 async def create_calendar(
     request: AnyRequest, principal: NamedDependency[Principal]
@@ -222,7 +206,7 @@ async def create_calendar(
     async def operation(form: FormMultiDict) -> None:
         await sla.create_calendar(principal, forms.calendar_in(form))
 
-    show = _calendar_again(request, principal, None)
+    show = show_again(_calendars_page, request, principal, None)
     return await save(request, principal, operation, show, CALENDARS_URL, DONE["calendar"])
 
 
@@ -239,7 +223,7 @@ async def update_calendar(
         )
         await sla.update_calendar(principal, calendar_id, forms.calendar_in(form, stored))
 
-    show = _calendar_again(request, principal, calendar_id)
+    show = show_again(_calendars_page, request, principal, calendar_id)
     return await save(request, principal, operation, show, CALENDARS_URL, DONE["calendar"])
 
 

@@ -189,12 +189,15 @@ async def teams_with_waiting_cases() -> list[int]:
     """
     rows = await TeamRouting.select(TeamRouting.team).where(TeamRouting.strategy != Strategy.MANUAL)
     teams = [int(row["team"]) for row in rows]
-    waiting = []
-    for team_id in teams:
-        if await Case.exists().where(
-            (Case.team == team_id)
+    if not teams:
+        return []
+    waiting = await (
+        Case.select(Case.team)
+        .where(
+            Case.team.is_in(teams)
             & Case.assignee.is_null()
             & Case.status.is_in(list(OPEN_STATUSES))
-        ):
-            waiting.append(team_id)
-    return waiting
+        )
+        .distinct()
+    )
+    return sorted(int(row["team"]) for row in waiting)

@@ -36,9 +36,9 @@ from helpdesk.schemas import AssignIn, CaseUpdate
 from helpdesk.services import audit
 from helpdesk.services._convert import utcnow
 from helpdesk.services.cases import assign_case, update_case
-from helpdesk.sla._store import calendar_for, decode_timer, enabled_policies, schedule, utc
+from helpdesk.sla._store import calendar_for, decode_timer, policy_from_row, schedule, utc
 from helpdesk.sla.policies import EscalationActions, PolicyRule, raised_priority
-from helpdesk.sla.tables import CaseSlaTimer
+from helpdesk.sla.tables import CaseSlaTimer, SlaPolicy
 from helpdesk.sla.tracking import ARM_HORIZON, arm_after_commit, arm_fire_at
 from helpdesk.tables import Agent, Case, TeamMember
 
@@ -174,9 +174,15 @@ async def _announce(row: dict[str, Any], *, breach: bool) -> None:
 
 
 async def _policy(policy_id: int | None) -> PolicyRule | None:
+    """The enabled policy ``policy_id`` (None when gone or disabled)."""
     if policy_id is None:
         return None
-    return next((p for p in await enabled_policies() if p.id == policy_id), None)
+    row = (
+        await SlaPolicy.select()
+        .where((SlaPolicy.id == policy_id) & (SlaPolicy.enabled == True))  # noqa: E712
+        .first()
+    )
+    return policy_from_row(row) if row else None
 
 
 async def _notified(case: dict[str, Any]) -> list[int]:
