@@ -17,6 +17,13 @@ A client silent for :data:`TIMEOUT_SECONDS` is closed (code 4408); so is one
 too slow to read its queue, after a ``reload``. While a console is connected
 the agent counts as present; when the last one closes, the agent goes away
 after :data:`helpdesk.routing.presence.GRACE_SECONDS` unless one returns.
+
+Redis down: sockets are still accepted and served from the outbox (see
+:mod:`helpdesk.live`), pings go on, presence is kept in this process. An
+unexpected error in a request is logged and answered with ``{"type":
+"error", "code": "server_error"}``; one that ends the sending or receiving
+task is logged and closes the socket (1011), so that the client reconnects
+and resumes; none ends a task silently.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,7 +40,7 @@ from litestar.exceptions import WebSocketDisconnect
 
 from agent_console._session import COOKIE_NAME, SessionCodec
 from helpdesk.errors import AuthenticationError, HelpdeskError
-from helpdesk.live import LiveConnection, LiveHub
+from helpdesk.live import LiveConnection, LiveHub, run_guarded
 from helpdesk.policy import Principal
 from helpdesk.routing.presence import GRACE_SECONDS, PresenceStore, away_after_grace
 from helpdesk.services import agents
@@ -45,6 +53,7 @@ HEARTBEAT_SECONDS = 15.0
 TIMEOUT_SECONDS = 45.0
 _background: set[asyncio.Task[Any]] = set()
 _PING = '{"type":"ping"}'
+_GONE = (WebSocketDisconnect, OSError)  # the client left (uvicorn raises an OSError then)
 
 
 @websocket("/ws", opt={"public": True})
@@ -60,18 +69,45 @@ async def live_socket(socket: WebSocket[Any, Any, Any]) -> None:
     store: PresenceStore = runtime.presence
     agent = await agents.get_agent(principal, principal.id or 0)
     connection = LiveConnection(principal, agent.name)
-    await store.touch(agent.id, TIMEOUT_SECONDS)
+    await _touch(store, agent.id)
     await socket.send_json({"type": "hello", "agent_id": agent.id})
-    sender = asyncio.create_task(_send(socket, connection, store, agent.id))
     try:
-        await _receive(socket, hub, connection)
+        await _serve(socket, hub, connection, store, agent.id)
+    finally:
+        _later(_away_after_grace(store, agent.id))
+
+
+async def _serve(
+    socket: WebSocket[Any, Any, Any],
+    hub: LiveHub,
+    connection: LiveConnection,
+    store: PresenceStore,
+    agent_id: int,
+) -> None:
+    """Run the sending and the receiving task until the client leaves; an
+    unexpected error in either is logged and closes the socket."""
+    what = f"console websocket of agent {agent_id}"
+
+    async def close() -> None:
+        await socket.close(code=1011, reason="server error")
+
+    def sending() -> Awaitable[None]:
+        return _send(socket, connection, store, agent_id)
+
+    def receiving() -> Awaitable[None]:
+        return _receive(socket, hub, connection)
+
+    sender = asyncio.create_task(
+        run_guarded(sending, what=f"{what}: sending", gone=_GONE, on_failure=close)
+    )
+    try:
+        await run_guarded(receiving, what=f"{what}: receiving", gone=_GONE, on_failure=close)
     finally:
         hub.unsubscribe(connection)
         connection.closed = True
         sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
+        with contextlib.suppress(asyncio.CancelledError):
             await sender
-        _later(_away_after_grace(store, agent.id))
 
 
 async def _principal(socket: WebSocket[Any, Any, Any], secret_key: str) -> Principal | None:
@@ -96,7 +132,7 @@ async def _send(
 ) -> None:
     """Forward the connection's queue, and every :data:`HEARTBEAT_SECONDS` a ping
     (busy or not: the client answers it, which keeps its side of the heartbeat)
-    and a presence touch."""
+    and then a presence touch (which cannot stop the pings)."""
     loop = asyncio.get_running_loop()
     next_ping = loop.time() + HEARTBEAT_SECONDS
     queue = connection.queue
@@ -111,8 +147,8 @@ async def _send(
                     message, got = await asyncio.wait_for(queue.get(), wait), True
         if loop.time() >= next_ping:
             next_ping = loop.time() + HEARTBEAT_SECONDS
-            await store.touch(agent_id, TIMEOUT_SECONDS)
             await socket.send_text(_PING)
+            await _touch(store, agent_id)
         if not got:
             continue
         if message is None:  # the client fell behind: it was told to reload
@@ -164,6 +200,18 @@ async def _handle(hub: LiveHub, connection: LiveConnection, request: Any) -> Non
         )
     except (TypeError, ValueError):
         connection.put({"type": "error", "code": "bad_message", "detail": "malformed request"})
+    except Exception:
+        logger.exception("console websocket: request %r failed", op)
+        connection.put({"type": "error", "code": "server_error", "detail": "try again later",
+                        "stream": request.get("stream")})  # fmt: skip
+
+
+async def _touch(store: PresenceStore, agent_id: int) -> None:
+    """Count the agent present; a failure is logged and ends nothing."""
+    try:
+        await store.touch(agent_id, TIMEOUT_SECONDS)
+    except Exception:
+        logger.exception("console presence of agent %s could not be recorded", agent_id)
 
 
 async def _away_after_grace(store: PresenceStore, agent_id: int) -> None:

@@ -32,7 +32,17 @@ POSTGRES_URL = os.environ.get(
     "HELPDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-BENCH_REDIS_DB = 14  # flushed before and after a scale-out run
+
+
+def _delete_namespace(url: str, namespace: str) -> None:
+    """Delete this run's Redis keys only: the Redis may serve other runs."""
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{namespace}*", count=500))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+    finally:
+        client.close()
 
 
 def add_stack_options(parser: argparse.ArgumentParser) -> None:
@@ -105,6 +115,7 @@ class Stack:
         self.processes: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.pg_admin_url: str | None = None
         self.pg_name: str | None = None
+        self.redis_namespace = "helpdesk-bench"
         self.url: str = args.url or ""
         self.token: str = args.token or ""
         self.database_url: str = args.database_url or ""
@@ -136,9 +147,9 @@ class Stack:
             self.database_url = urlunsplit(urlsplit(POSTGRES_URL)._replace(path=f"/{self.pg_name}"))
         env["HELPDESK_DATABASE_URL"] = self.database_url
         if self.mode == "scale-out":
-            redis_url = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{BENCH_REDIS_DB}"))
-            redis.Redis.from_url(redis_url).flushdb()
-            env["HELPDESK_REDIS_URL"] = redis_url
+            self.redis_namespace = f"helpdesk-bench-{uuid.uuid4().hex[:8]}"
+            env["HELPDESK_REDIS_URL"] = REDIS_URL
+            env["HELPDESK_REDIS_NAMESPACE"] = self.redis_namespace
             env["HELPDESK_SECRET_KEY"] = "bench-secret-key-0123456789abcdef"
         self.env = env
         self.cli("migrate")
@@ -245,8 +256,7 @@ class Stack:
                 )
             )
         if self.mode == "scale-out" and not self.args.url:
-            url = urlunsplit(urlsplit(REDIS_URL)._replace(path=f"/{BENCH_REDIS_DB}"))
-            redis.Redis.from_url(url).flushdb()
+            _delete_namespace(REDIS_URL, self.redis_namespace)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

@@ -11,13 +11,21 @@ source of truth, so:
   :data:`MAX_BACKLOG` frames it is told to reload instead;
 * a gap in what the hub receives (a frame lost by pub/sub, frames published
   out of order by two processes) is filled from the outbox before going on;
-* when the connection to Redis drops, the hub reconnects with backoff and
-  then reads every subscribed stream's missed frames from the outbox;
+* when the connection to Redis drops (or cannot be made at start-up), the
+  hub retries with backoff (at most 5 s apart), then reads every subscribed
+  stream's missed frames from the outbox; meanwhile it compares its streams
+  with the outbox every :data:`OUTAGE_RECONCILE_SECONDS`, so clients keep
+  getting events while Redis is down, and new clients can subscribe
+  (subscribing reads only the database);
 * a connection that cannot keep up (its queue is full) is told to reload and
   closed, rather than silently skipping frames.
 
 Presence (who is viewing a case, who is typing) is ephemeral: published on
-``presence:case:N`` without sequence numbers and never stored.
+``presence:case:N`` without sequence numbers and never stored; while Redis
+is down it is not delivered at all.
+
+Logged: one warning when the pub/sub connection is lost and one line when it
+is back, not one per retry.
 
 Framework-free: the websocket handlers of the console and the portal feed a
 :class:`LiveConnection` and send what comes out of its queue.
@@ -28,6 +36,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -46,6 +56,7 @@ __all__ = [
     "LiveHub",
     "authorize_stream",
     "encode_frame",
+    "run_guarded",
 ]
 
 logger = logging.getLogger(__name__)
@@ -57,6 +68,8 @@ QUEUE_SIZE = 2000
 RECONCILE_SECONDS = 5.0
 """How often the hub compares its streams with the outbox counters, so that a
 frame lost by pub/sub is delivered even when nothing follows it."""
+OUTAGE_RECONCILE_SECONDS = 1.0
+"""The same, while the hub has no pub/sub connection: the outbox is then the only way."""
 _PRESENCE = "presence:"
 _RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -127,14 +140,22 @@ class LiveHub:
         self._task: asyncio.Task[None] | None = None
         self._reconciler: asyncio.Task[None] | None = None
         self._subscription: Subscription | None = None
+        self._lost_at: float | None = None
         self.reconnects = 0
 
     # --- life cycle ---------------------------------------------------------
 
     async def start(self) -> None:
-        """Subscribe to every stream and start dispatching (in the running loop)."""
+        """Subscribe to every stream and start dispatching (in the running loop).
+
+        When pub/sub cannot be reached (Redis down) the hub starts anyway:
+        it serves from the outbox and keeps trying to subscribe.
+        """
         if self._task is None:
-            self._subscription = await self._pubsub.subscribe_all()
+            try:
+                self._subscription = await self._pubsub.subscribe_all()
+            except Exception as exc:
+                self._lost(exc)
             self._task = asyncio.create_task(self._run(), name="helpdesk-live-hub")
             self._reconciler = asyncio.create_task(self._reconcile(), name="helpdesk-live-check")
 
@@ -148,11 +169,17 @@ class LiveHub:
         self._task = self._reconciler = None
         if self._subscription is not None:
             await self._subscription.close()
+            self._subscription = None
         for connections in self._subscribers.values():
             for connection in connections:
                 connection.put({"type": "reload", "stream": "*", "reason": "server_stopping"})
         self._subscribers.clear()
         self._presence_watchers.clear()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the hub holds a pub/sub subscription right now."""
+        return self._subscription is not None
 
     async def _run(self) -> None:
         failures = 0
@@ -161,6 +188,7 @@ class LiveHub:
                 if self._subscription is None:
                     self._subscription = await self._pubsub.subscribe_all()
                     self.reconnects += 1
+                    self._back()
                     await self._catch_up_all()
                     failures = 0
                 async for frame in self._subscription:
@@ -169,14 +197,34 @@ class LiveHub:
                 return  # closed on purpose
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.warning("live updates: pub/sub connection lost; reconnecting", exc_info=True)
+            except Exception as exc:
+                self._lost(exc)
                 if self._subscription is not None:
                     with contextlib.suppress(Exception):
                         await self._subscription.close()
                 self._subscription = None
                 await asyncio.sleep(_RETRY[min(failures, len(_RETRY) - 1)])
                 failures += 1
+
+    def _lost(self, error: BaseException) -> None:
+        """Log the loss of the pub/sub connection once, not at every retry."""
+        if self._lost_at is None:
+            self._lost_at = time.monotonic()
+            logger.warning(
+                "live updates: pub/sub connection lost (%s: %s); serving from the outbox "
+                "and reconnecting",
+                type(error).__name__, error, exc_info=error,
+            )  # fmt: skip
+        else:
+            logger.debug("live updates: pub/sub still unreachable: %s", error)
+
+    def _back(self) -> None:
+        if self._lost_at is not None:
+            logger.info(
+                "live updates: pub/sub reconnected after %.1f s; catching up from the outbox",
+                time.monotonic() - self._lost_at,
+            )
+            self._lost_at = None
 
     # --- subscriptions ------------------------------------------------------
 
@@ -254,9 +302,18 @@ class LiveHub:
             connection.deliver(frame, text)
 
     async def _reconcile(self) -> None:
-        """Every few seconds: deliver frames the outbox has and we did not get."""
-        while True:
-            await asyncio.sleep(self._reconcile_seconds)
+        """Every few seconds (every second without pub/sub): deliver frames the
+        outbox has and we did not get."""
+        loop = asyncio.get_running_loop()
+        checked = loop.time()
+        while True:  # wakes every second, so that an outage shortens the wait at once
+            await asyncio.sleep(min(self._reconcile_seconds, OUTAGE_RECONCILE_SECONDS))
+            due = self._reconcile_seconds
+            if self._subscription is None:
+                due = min(due, OUTAGE_RECONCILE_SECONDS)
+            if loop.time() - checked < due:
+                continue
+            checked = loop.time()
             try:
                 behind = await _streams_ahead_of(dict(self._last))
                 if behind:
@@ -366,3 +423,30 @@ async def _streams_ahead_of(known: dict[str, int]) -> list[str]:
         )
         ahead += [row["stream"] for row in rows if row["last_seq"] > known[row["stream"]]]
     return ahead
+
+
+async def run_guarded(
+    work: Callable[[], Awaitable[None]],
+    *,
+    what: str,
+    gone: tuple[type[BaseException], ...],
+    on_failure: Callable[[], Awaitable[None]],
+) -> None:
+    """Run one task of a websocket (``work()``, e.g. its sender) to its end, never silently.
+
+    An exception of a ``gone`` type (the client left) ends it quietly; any
+    other is logged with its traceback as ``what``, then ``on_failure()``
+    runs (the handlers close the socket there, so that the client reconnects
+    and resumes from its last number rather than stay open and stale).
+    Cancellation propagates.
+    """
+    try:
+        await work()
+    except gone:
+        logger.debug("%s: the client left", what)
+    except Exception:
+        logger.exception("%s failed; closing the connection", what)
+        try:
+            await on_failure()
+        except Exception:
+            logger.debug("%s: closing after a failure failed too", what, exc_info=True)

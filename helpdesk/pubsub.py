@@ -5,24 +5,36 @@ the same promise, and only that one: a subscriber receives the frames
 published after it subscribed, while it stays connected, in publish order per
 stream. Nothing is stored here; missed frames are read back from the outbox
 (:func:`helpdesk.events.events_since`).
+
+The Redis backend publishes on ``<namespace>:stream:<stream>``. While Redis
+is unreachable, :meth:`RedisPubSub.publish` drops the frame and returns at
+once (one warning in the log per outage, see :mod:`helpdesk.redis_outage`):
+the outbox has it, and the live-update hub reads it from there. A
+subscription raises ``redis.ConnectionError`` when its connection is lost,
+including a connection that stays silent (no answer to a ping) for
+:data:`SILENT_SECONDS`, and subscribing fails after :data:`SUBSCRIBE_SECONDS`
+(a hung Redis); resubscribing is the subscriber's business.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 import msgspec
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-CHANNEL_PREFIX = "helpdesk:stream:"
+from helpdesk.redis_outage import LoopClients, Outage
+
 _ALL = "*"  # the memory backend's name for "every stream"
+PING_SECONDS = 5.0
+"""A subscription silent this long pings Redis, to learn whether it is still there."""
+SILENT_SECONDS = 15.0
+"""A subscription that hears nothing at all (not even a pong) this long is lost."""
+SUBSCRIBE_SECONDS = 3.0
+"""How long subscribing (connecting included) may take before it fails."""
 
 
 class StreamFrame(msgspec.Struct, frozen=True):
@@ -122,14 +134,28 @@ class MemoryPubSub:
 class _RedisSubscription:
     def __init__(self, pubsub: Any) -> None:
         self._pubsub = pubsub
+        self._closed = False
 
     async def __aiter__(self) -> AsyncIterator[StreamFrame]:
         """Frames until closed; a lost connection to Redis raises ``redis.ConnectionError``."""
-        async for message in self._pubsub.listen():
+        loop = asyncio.get_running_loop()
+        heard = pinged = loop.time()
+        while not self._closed:
+            message = await self._pubsub.get_message(timeout=1.0)
+            now = loop.time()
+            if message is None:
+                if now - heard > SILENT_SECONDS:
+                    raise RedisConnectionError(f"no answer from Redis for {SILENT_SECONDS:.0f} s")
+                if now - max(heard, pinged) > PING_SECONDS:
+                    pinged = now
+                    await self._pubsub.ping()
+                continue
+            heard = now
             if message.get("type") in ("message", "pmessage"):
                 yield _decoder.decode(message["data"])
 
     async def close(self) -> None:
+        self._closed = True
         with contextlib.suppress(Exception):
             await self._pubsub.aclose()
 
@@ -139,50 +165,53 @@ class RedisPubSub:
 
     redis-py's asyncio connections belong to the loop that opened them, and a
     process may publish from two loops (the web server's and Dramatiq's), so
-    each loop gets its own client.
+    each loop gets its own clients: one that fails fast for publishing, one
+    without a read timeout for subscriptions.
     """
 
-    def __init__(self, url: str) -> None:
-        self._url = url
-        self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
-
-    def _client(self) -> aioredis.Redis:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            # A dropped connection (Redis restarted) is retried a few times
-            # before a publish gives up; the outbox still has the frame.
-            client = aioredis.from_url(
-                self._url,
-                retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
-                retry_on_error=[RedisConnectionError, RedisTimeoutError],
-            )
-            self._clients[loop] = client
-        return client
+    def __init__(self, url: str, *, namespace: str = "helpdesk") -> None:
+        self._prefix = f"{namespace}:stream:"
+        self._publishers = LoopClients(url)
+        self._listeners = LoopClients(url, socket_timeout=None)
+        self._outage = Outage("live updates", "not publishing (clients catch up from the outbox)")
 
     async def publish(self, frame: StreamFrame) -> None:
-        """Publish ``frame`` on the stream's Redis channel."""
-        await self._client().publish(CHANNEL_PREFIX + frame.stream, _encoder.encode(frame))
+        """Publish ``frame`` on the stream's Redis channel; dropped (and logged once
+        per outage) while Redis is unreachable."""
+        channel, data = self._prefix + frame.stream, _encoder.encode(frame)
+        await self._outage.call(lambda: self._publishers.get().publish(channel, data), _dropped)
 
     async def subscribe(self, streams: Iterable[str]) -> Subscription:
-        """Subscribe to ``streams``; returns once Redis confirmed the subscription."""
-        pubsub = self._client().pubsub()
-        await pubsub.subscribe(*(CHANNEL_PREFIX + name for name in streams))
-        return _RedisSubscription(pubsub)
+        """Subscribe to ``streams``; raises when Redis does not take the subscription
+        within :data:`SUBSCRIBE_SECONDS`."""
+        channels = [self._prefix + name for name in streams]
+        return await self._open(lambda pubsub: pubsub.subscribe(*channels))
 
     async def subscribe_all(self) -> Subscription:
-        """Subscribe to every stream (a pattern subscription); returns once Redis confirmed."""
-        pubsub = self._client().pubsub()
-        await pubsub.psubscribe(CHANNEL_PREFIX + "*")
+        """Subscribe to every stream (a pattern subscription); raises like :meth:`subscribe`."""
+        return await self._open(lambda pubsub: pubsub.psubscribe(self._prefix + "*"))
+
+    async def _open(self, subscribe: Callable[[Any], Awaitable[Any]]) -> Subscription:
+        pubsub = self._listeners.get().pubsub()
+        try:  # the listening client has no read timeout: bound the connection here
+            await asyncio.wait_for(subscribe(pubsub), SUBSCRIBE_SECONDS)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+            raise
         return _RedisSubscription(pubsub)
 
     async def close(self) -> None:
-        """Close the client of the running loop; those of other loops die with them."""
-        client = self._clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        """Close the clients of the running loop; those of other loops die with them."""
+        await self._publishers.close()
+        await self._listeners.close()
 
 
-def create_pubsub(redis_url: str | None) -> PubSub:
-    """Redis pub/sub when a Redis URL is configured, else the in-memory one."""
-    return RedisPubSub(redis_url) if redis_url else MemoryPubSub()
+async def _dropped() -> int:
+    return 0
+
+
+def create_pubsub(redis_url: str | None, *, namespace: str = "helpdesk") -> PubSub:
+    """Redis pub/sub (channels under ``namespace``) when a Redis URL is configured,
+    else the in-memory one."""
+    return RedisPubSub(redis_url, namespace=namespace) if redis_url else MemoryPubSub()

@@ -1,21 +1,27 @@
 """Fixed-window rate limits, shared by every process of a deployment.
 
 In the embedded mode the counters live in this process's memory; in the
-scale-out mode they live in Redis (``INCR`` + ``EXPIRE``), so that N web
-processes enforce one limit together. Both promise the same: at most
-``limit`` hits per key per window of ``seconds``; a window starts at the first
-hit. Counters are not durable: a restart forgets them.
+scale-out mode they live in Redis (``INCR`` + ``EXPIRE``, keys
+``<namespace>:rl:<key>``), so that N web processes enforce one limit
+together. Both promise the same: at most ``limit`` hits per key per window of
+``seconds``; a window starts at the first hit. Counters are not durable: a
+restart forgets them.
+
+While Redis is unreachable the Redis limiter counts in this process's memory
+instead (one warning in the log per outage, see :mod:`helpdesk.redis_outage`),
+and goes back to Redis once it answers: a request is never refused, nor fails,
+because Redis is down. Not promised meanwhile: one limit across processes
+(each process enforces the limit on its own hits), nor that hits counted in
+memory carry over to Redis afterwards.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Protocol
 
-import redis.asyncio as aioredis
-
 from helpdesk.errors import HelpdeskError
+from helpdesk.redis_outage import LoopClients, Outage
 
 
 class RateLimitedError(HelpdeskError):
@@ -58,27 +64,33 @@ class MemoryRateLimiter:
 
 
 class RedisRateLimiter:
-    """Counters in Redis (scale-out mode); one client per event loop."""
+    """Counters in Redis (scale-out mode), in this process's memory while Redis
+    is unreachable."""
 
-    def __init__(self, url: str, prefix: str = "helpdesk:rl:") -> None:
-        self._url = url
-        self._prefix = prefix
-        self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
-
-    def _client(self) -> aioredis.Redis:
-        loop = asyncio.get_running_loop()
-        if loop not in self._clients:
-            self._clients[loop] = aioredis.from_url(self._url)
-        return self._clients[loop]
+    def __init__(self, url: str, *, namespace: str = "helpdesk") -> None:
+        self._prefix = f"{namespace}:rl:"
+        self._clients = LoopClients(url)
+        self._local = MemoryRateLimiter()
+        self._outage = Outage("rate limits", "counting in this process's memory")
 
     async def hit(self, key: str, limit: int, seconds: int) -> bool:
         """Count one hit; False when over the limit."""
+        return await self._outage.call(
+            lambda: self._redis_hit(key, limit, seconds),
+            lambda: self._local.hit(key, limit, seconds),
+        )
+
+    async def _redis_hit(self, key: str, limit: int, seconds: int) -> bool:
         name = self._prefix + key
-        async with self._client().pipeline(transaction=True) as pipe:
+        async with self._clients.get().pipeline(transaction=True) as pipe:
             pipe.incr(name)
             pipe.expire(name, seconds, nx=True)
             count, _ = await pipe.execute()
         return int(count) <= limit
+
+    async def close(self) -> None:
+        """Close the running loop's connection (tests; a process simply exits)."""
+        await self._clients.close()
 
 
 class _Configured:
@@ -90,9 +102,10 @@ def configure_rate_limiter(limiter: RateLimiter) -> None:
     _Configured.limiter = limiter
 
 
-def create_rate_limiter(redis_url: str | None) -> RateLimiter:
-    """Redis counters when Redis is configured, else in-memory ones."""
-    return RedisRateLimiter(redis_url) if redis_url else MemoryRateLimiter()
+def create_rate_limiter(redis_url: str | None, *, namespace: str = "helpdesk") -> RateLimiter:
+    """Redis counters (keys under ``namespace``) when Redis is configured, else
+    in-memory ones."""
+    return RedisRateLimiter(redis_url, namespace=namespace) if redis_url else MemoryRateLimiter()
 
 
 async def check(key: str, limit: int, seconds: int) -> None:

@@ -9,6 +9,12 @@ a status change: no other case field leaves for a customer), ``reload``,
 ``{"type": "ping"}`` every :data:`HEARTBEAT_SECONDS` and ``error``. The
 customer stream never carries internal notes. Silent for
 :data:`TIMEOUT_SECONDS`: closed (4408).
+
+Redis down: sockets are still accepted and served from the outbox (see
+:mod:`helpdesk.live`). An unexpected error in a request is logged and
+answered with ``{"type": "error", "code": "server_error"}``; one that ends
+the sending or receiving task is logged and closes the socket (1011), so that
+the client reconnects; none ends a task silently.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,16 +31,19 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from helpdesk.errors import HelpdeskError, NotFoundError
-from helpdesk.live import LiveConnection, LiveHub
+from helpdesk.live import LiveConnection, LiveHub, run_guarded
 from helpdesk.policy import Principal
 from helpdesk.services.customers import principal_for_customer
 from portal._session import COOKIE_NAME, PortalCodec
 
 __all__ = ["HEARTBEAT_SECONDS", "TIMEOUT_SECONDS", "live_socket"]
 
+logger = logging.getLogger(__name__)
+
 HEARTBEAT_SECONDS = 15.0
 TIMEOUT_SECONDS = 45.0
 _PING = '{"type":"ping"}'
+_GONE = (WebSocketDisconnect, OSError)  # the client left (uvicorn raises an OSError then)
 Socket = WebSocket[Any, Any, Any]
 
 
@@ -48,14 +59,27 @@ async def live_socket(socket: Socket) -> None:
     hub: LiveHub = runtime.live
     connection = LiveConnection(principal)
     await socket.send_json({"type": "hello", "customer_id": principal.id})
-    sender = asyncio.create_task(_send(socket, connection))
+    what = f"portal websocket of customer {principal.id}"
+
+    async def close() -> None:
+        await socket.close(code=1011, reason="server error")
+
+    def sending() -> Awaitable[None]:
+        return _send(socket, connection)
+
+    def receiving() -> Awaitable[None]:
+        return _receive(socket, hub, connection)
+
+    sender = asyncio.create_task(
+        run_guarded(sending, what=f"{what}: sending", gone=_GONE, on_failure=close)
+    )
     try:
-        await _receive(socket, hub, connection)
+        await run_guarded(receiving, what=f"{what}: receiving", gone=_GONE, on_failure=close)
     finally:
         hub.unsubscribe(connection)
         connection.closed = True
         sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
+        with contextlib.suppress(asyncio.CancelledError):
             await sender
 
 
@@ -114,13 +138,20 @@ async def _receive(socket: Socket, hub: LiveHub, connection: LiveConnection) -> 
         except ValueError:
             connection.put({"type": "error", "code": "bad_message", "detail": "expected JSON"})
             continue
-        op = request.get("op") if isinstance(request, dict) else None
-        try:
-            if op == "subscribe":
-                await hub.subscribe(connection, str(request.get("stream", "")), None)
-            elif op == "unsubscribe":
-                hub.unsubscribe(connection, str(request.get("stream", "")))
-            elif op not in ("pong", "ping"):
-                connection.put({"type": "error", "code": "bad_message", "detail": "unknown op"})
-        except HelpdeskError as exc:
-            connection.put({"type": "error", "code": exc.code, "stream": request.get("stream")})
+        await _handle(hub, connection, request)
+
+
+async def _handle(hub: LiveHub, connection: LiveConnection, request: Any) -> None:
+    op = request.get("op") if isinstance(request, dict) else None
+    try:
+        if op == "subscribe":
+            await hub.subscribe(connection, str(request.get("stream", "")), None)
+        elif op == "unsubscribe":
+            hub.unsubscribe(connection, str(request.get("stream", "")))
+        elif op not in ("pong", "ping"):
+            connection.put({"type": "error", "code": "bad_message", "detail": "unknown op"})
+    except HelpdeskError as exc:
+        connection.put({"type": "error", "code": exc.code, "stream": request.get("stream")})
+    except Exception:
+        logger.exception("portal websocket: request %r failed", op)
+        connection.put({"type": "error", "code": "server_error", "stream": request.get("stream")})

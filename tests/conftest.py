@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+import redis
 
 from helpdesk import events
 from helpdesk.db import bind_engine, close_pool, create_engine, start_pool
@@ -27,6 +28,7 @@ from helpdesk.pubsub import MemoryPubSub, StreamFrame
 from helpdesk.sla.tracking import track_event
 from helpdesk.storage import BlobStore, configure_blob_store
 from helpdesk.tables import all_tables
+from tests.integration._processes import PrivateRedis, delete_namespace
 
 POSTGRES_URL = os.environ.get(
     "HELPDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -148,7 +150,8 @@ async def db(database_url: str, db_kind: str, tmp_path: Path) -> AsyncIterator[E
 
 def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
-        if "tests/integration" in str(item.fspath) or "tests/e2e" in str(item.fspath):
+        in_slow_folder = "tests/integration" in str(item.fspath) or "tests/e2e" in str(item.fspath)
+        if in_slow_folder and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(120))
 
 
@@ -167,3 +170,38 @@ async def embedded_runtime(db: EventLog, database_url: str, tmp_path: Path) -> A
         yield runtime
     finally:
         await runtime.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_namespace() -> Iterator[str]:
+    """The Redis namespace of this test run (``helpdesk-test-`` and 12 hex digits):
+    every key the run makes in the shared Redis starts with it, and only those
+    are deleted at the end. Never FLUSHDB: other runs share that Redis."""
+    namespace = f"helpdesk-test-{uuid.uuid4().hex[:12]}"
+    yield namespace
+    delete_namespace(REDIS_URL, namespace)
+
+
+@pytest.fixture
+def redis_url(redis_namespace: str) -> Iterator[str]:
+    """The shared test Redis (:data:`REDIS_URL`), with no key of this run's
+    namespace at the start and the end of the test (queued messages of one
+    test never reach the next)."""
+    try:
+        delete_namespace(REDIS_URL, redis_namespace)
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {REDIS_URL} is not usable: {exc}")
+    yield REDIS_URL
+    delete_namespace(REDIS_URL, redis_namespace)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A started private ``redis-server`` that the test may stop and start again
+    (empty: it keeps nothing on disk); stopped at the end."""
+    server = PrivateRedis(tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -8,8 +8,18 @@ scale-out mode, to any other (the store is Redis there). Routing then stops
 giving them cases and, where a team asks for it, returns their open cases to
 the queue.
 
+In the scale-out mode each agent has one expiring key,
+``<namespace>:console:<agent id>``. Every touch is also remembered in this
+process's memory, and an agent counts as online when either says so. So while
+Redis is unreachable presence degrades to this process's consoles (one
+warning in the log per outage, see :mod:`helpdesk.redis_outage`) and never
+raises into the websocket; a Redis that comes back empty is filled again by
+the next heartbeats, and meanwhile this process still sees its own consoles.
+
 Not promised: a web process that dies during the grace period forgets to
-set the agent away.
+set the agent away; while Redis is down, consoles connected to *other* web
+processes are not seen, so an agent whose last console here closes may be
+set away although another process still serves one of theirs.
 """
 
 from __future__ import annotations
@@ -18,10 +28,9 @@ import asyncio
 import time
 from typing import Protocol
 
-import redis.asyncio as aioredis
-
 from helpdesk.domain import Availability
 from helpdesk.policy import SYSTEM
+from helpdesk.redis_outage import LoopClients, Outage
 from helpdesk.schemas import AgentUpdate
 from helpdesk.services import agents
 from helpdesk.tables import Agent
@@ -36,7 +45,6 @@ __all__ = [
 ]
 
 GRACE_SECONDS = 60.0
-_KEY = "helpdesk:console:"
 
 
 class PresenceStore(Protocol):
@@ -67,30 +75,49 @@ class MemoryPresenceStore:
 
 
 class RedisPresenceStore:
-    """Consoles of every web process (scale-out mode): one expiring key per agent."""
+    """Consoles of every web process (scale-out mode): one expiring key per agent,
+    plus this process's own consoles in memory (the view kept while Redis is down)."""
 
-    def __init__(self, url: str) -> None:
-        self._url = url
-        self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
-
-    def _client(self) -> aioredis.Redis:
-        loop = asyncio.get_running_loop()
-        if loop not in self._clients:
-            self._clients[loop] = aioredis.from_url(self._url)
-        return self._clients[loop]
+    def __init__(self, url: str, *, namespace: str = "helpdesk") -> None:
+        self._prefix = f"{namespace}:console:"
+        self._clients = LoopClients(url)
+        self._local = MemoryPresenceStore()
+        self._outage = Outage("console presence", "seeing this process's consoles only")
 
     async def touch(self, agent_id: int, seconds: float) -> None:
-        """Set the agent's key to expire in ``seconds``."""
-        await self._client().set(f"{_KEY}{agent_id}", "1", px=int(seconds * 1000))
+        """Remember the agent here, and set their key to expire in ``seconds``."""
+        await self._local.touch(agent_id, seconds)
+        key = f"{self._prefix}{agent_id}"
+        await self._outage.call(
+            lambda: self._clients.get().set(key, "1", px=int(seconds * 1000)), _nothing
+        )
 
     async def is_online(self, agent_id: int) -> bool:
-        """Whether the agent's key exists."""
-        return bool(await self._client().exists(f"{_KEY}{agent_id}"))
+        """Whether a console of this process touched the agent recently, or the
+        agent's key exists (not asked while Redis is known down)."""
+        if await self._local.is_online(agent_id):
+            return True
+        key = f"{self._prefix}{agent_id}"
+        return bool(await self._outage.call(lambda: self._clients.get().exists(key), _zero))
+
+    async def close(self) -> None:
+        """Close the running loop's connection (tests; a process simply exits)."""
+        await self._clients.close()
 
 
-def create_presence_store(redis_url: str | None) -> PresenceStore:
-    """Redis when configured, else this process's memory."""
-    return RedisPresenceStore(redis_url) if redis_url else MemoryPresenceStore()
+async def _nothing() -> None:
+    return None
+
+
+async def _zero() -> int:
+    return 0
+
+
+def create_presence_store(redis_url: str | None, *, namespace: str = "helpdesk") -> PresenceStore:
+    """Redis (keys under ``namespace``) when configured, else this process's memory."""
+    return (
+        RedisPresenceStore(redis_url, namespace=namespace) if redis_url else MemoryPresenceStore()
+    )
 
 
 async def away_after_grace(store: PresenceStore, agent_id: int, grace: float) -> bool:

@@ -1,16 +1,22 @@
 """Helpdesk processes for tests: free ports, logs in files, and a teardown that
 stops every process (SIGTERM, then SIGKILL after a timeout) and reports how
-each one ended.
+each one ended; a private ``redis-server`` that a test may stop and restart;
+Redis keys of one namespace deleted without touching anything else.
 
 Daemons write to log files, never to pipes: a pipe nobody reads fills up and
 blocks the daemon, and a pipe inherited by a grandchild keeps ``pytest | tail``
 waiting forever.
+
+The shared test Redis is used by other test runs at the same time: tests
+never FLUSHDB it; each run keeps its keys under its own namespace (see the
+``redis_namespace`` fixture) and deletes only those (:func:`delete_namespace`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,9 +24,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import redis
 
 from helpdesk.db import bind_engine, create_engine
 from helpdesk.tables import all_tables
@@ -34,21 +40,45 @@ def free_port() -> int:
 
 
 def helpdesk_env(
-    database_url: str, data_dir: Path, *, redis_url: str | None = None
+    database_url: str,
+    data_dir: Path,
+    *,
+    redis_url: str | None = None,
+    redis_namespace: str | None = None,
 ) -> dict[str, str]:
-    """The process environment without any inherited HELPDESK_* setting, plus ours."""
+    """The process environment without any inherited HELPDESK_* setting, plus ours
+    (``redis_namespace``: HELPDESK_REDIS_NAMESPACE, the prefix of every Redis key)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
     env["HELPDESK_DATABASE_URL"] = database_url
     env["HELPDESK_DATA_DIR"] = str(data_dir)
     if redis_url:
         env["HELPDESK_REDIS_URL"] = redis_url
         env["HELPDESK_SECRET_KEY"] = "test-secret-key-0123456789abcdef"
+    if redis_namespace:
+        env["HELPDESK_REDIS_NAMESPACE"] = redis_namespace
     return env
 
 
-def redis_url_with_db(url: str, db: int) -> str:
-    """``url`` pointing at Redis database number ``db``."""
-    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+def delete_namespace(url: str, namespace: str) -> int:
+    """Delete the keys of ``namespace`` (``namespace*``) at ``url``; how many.
+
+    Only those: the Redis may be shared with other test runs. Pub/sub
+    channels are not keys and need no cleaning.
+    """
+    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=10)
+    deleted = 0
+    try:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{namespace}*", count=500):
+            batch.append(key)
+            if len(batch) == 500:
+                deleted += int(client.delete(*batch))
+                batch = []
+        if batch:
+            deleted += int(client.delete(*batch))
+    finally:
+        client.close()
+    return deleted
 
 
 def reset_postgres(url: str) -> None:
@@ -147,3 +177,74 @@ class Daemons:
         bad = {name: o for name, o in outcomes.items() if o != (0, False)}
         details = "\n".join(f"--- {d.name}:\n{d.tail()}" for d in self.started if d.name in bad)
         assert not bad, f"(exit status, killed) per process: {bad}\n{details}"
+
+
+class PrivateRedis:
+    """A throwaway ``redis-server`` of one test: its own port and directory, no
+    persistence (so a restart comes back empty), output to ``redis.log``.
+
+    :meth:`stop` kills it (an outage as seen by clients: connections reset,
+    nothing listening), :meth:`start` starts it again, empty; :meth:`pause`
+    freezes it (a hung Redis: connections accepted, never answered).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise AssertionError("redis-server is needed (apt-get install redis-server)")
+        self.binary = binary
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the server and wait until it answers PING."""
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--daemonize", "no",
+                "--dir", str(self.directory)]  # fmt: skip
+        with (self.directory / "redis.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        try:
+            while True:
+                try:
+                    client.ping()
+                    return
+                except redis.ConnectionError:
+                    if self.process.poll() is not None or time.monotonic() > deadline:
+                        raise AssertionError(f"redis-server did not start: {self.tail()}") from None
+                    time.sleep(0.05)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        """Kill the server (idempotent) and wait until it has exited."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self.process = None
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open, nothing answers (a hung Redis)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused server go on (SIGCONT)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def client(self) -> redis.Redis:
+        """A new synchronous client of this server."""
+        return redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=5)
+
+    def tail(self, lines: int = 20) -> str:
+        """The end of the server's log."""
+        log = self.directory / "redis.log"
+        text = log.read_text(errors="replace") if log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])

@@ -21,11 +21,12 @@ from tests.conftest import REDIS_URL
 
 
 @pytest.fixture(params=["embedded", "redis"])
-def broker(request: pytest.FixtureRequest) -> Iterator[dramatiq.Broker]:
+def broker(request: pytest.FixtureRequest, redis_namespace: str) -> Iterator[dramatiq.Broker]:
     if request.param == "embedded":
         instance: dramatiq.Broker = StubBroker()
-    else:
-        instance = RedisBroker(url=REDIS_URL, namespace=f"helpdesk-test-{uuid.uuid4().hex[:8]}")
+    else:  # under this run's namespace: its keys are deleted at the end of the run
+        namespace = f"{redis_namespace}-broker-{uuid.uuid4().hex[:8]}"
+        instance = RedisBroker(url=REDIS_URL, namespace=namespace)
     instance.add_middleware(AsyncIO())
     yield instance
     if isinstance(instance, RedisBroker):

@@ -1,4 +1,5 @@
-"""Contract of the pub/sub backends: the same tests against memory and real Redis."""
+"""Contract of the pub/sub backends: the same tests against memory and real Redis
+(channels under this test run's namespace, so other runs' frames never mix in)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from tests.conftest import REDIS_URL
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def pubsub(request: pytest.FixtureRequest) -> AsyncIterator[PubSub]:
-    backend: PubSub = MemoryPubSub() if request.param == "memory" else RedisPubSub(REDIS_URL)
+async def pubsub(request: pytest.FixtureRequest, redis_namespace: str) -> AsyncIterator[PubSub]:
+    backend: PubSub = (
+        MemoryPubSub()
+        if request.param == "memory"
+        else RedisPubSub(REDIS_URL, namespace=redis_namespace)
+    )
     yield backend
     await backend.close()
 

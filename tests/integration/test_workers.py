@@ -3,7 +3,9 @@
 * Embedded: the runtime of one process (in-memory broker, worker threads in
   the process) on SQLite and PostgreSQL.
 * Scale-out: two ``helpdesk web`` processes and one ``helpdesk worker``
-  process sharing real Redis and PostgreSQL, as subprocesses.
+  process sharing real Redis and PostgreSQL, as subprocesses. Their Redis
+  keys (queues included) live under this test run's namespace
+  (``HELPDESK_REDIS_NAMESPACE``), emptied before and after each test.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 from click.testing import CliRunner
 
 from helpdesk.cli import main
@@ -26,17 +27,8 @@ from helpdesk.runtime import Runtime
 from helpdesk.schemas import TeamIn
 from helpdesk.services import teams
 from helpdesk.tables import AuditEntry, Case
-from tests.conftest import REDIS_URL
 from tests.factories import make_case
-from tests.integration._processes import (
-    Daemons,
-    free_port,
-    helpdesk_env,
-    redis_url_with_db,
-    reset_postgres,
-)
-
-REDIS_TEST_DB = 13  # flushed by these tests, and only this one
+from tests.integration._processes import Daemons, free_port, helpdesk_env, reset_postgres
 
 
 async def wait_routed(case_ids: list[int], within: float = 20.0) -> list[dict[str, Any]]:
@@ -73,19 +65,6 @@ async def test_embedded_worker_routes_new_cases(embedded_runtime: Runtime) -> No
 
 
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    url = redis_url_with_db(REDIS_URL, REDIS_TEST_DB)
-    client = redis.Redis.from_url(url)
-    try:
-        client.flushdb()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis at {url} is not usable: {exc}")
-    yield url
-    client.flushdb()
-    client.close()
-
-
-@pytest.fixture
 def daemons(tmp_path: Path) -> Iterator[Daemons]:
     started = Daemons(tmp_path)
     yield started
@@ -110,11 +89,13 @@ def open_cases(base_url: str, token: str, count: int, tag: str) -> list[int]:
 
 
 def test_scale_out_web_and_worker_processes_share_redis(
-    postgres_url: str, redis_url: str, tmp_path: Path, daemons: Daemons
+    postgres_url: str, redis_url: str, redis_namespace: str, tmp_path: Path, daemons: Daemons
 ) -> None:
     # Given an empty database with a default team and an admin token
     reset_postgres(postgres_url)
-    env = helpdesk_env(postgres_url, tmp_path / "data", redis_url=redis_url)
+    env = helpdesk_env(
+        postgres_url, tmp_path / "data", redis_url=redis_url, redis_namespace=redis_namespace
+    )
     made = CliRunner().invoke(
         main,
         ["create-agent", "--name", "Admin", "--email", "admin@example.vn", "--role", "admin",
@@ -168,10 +149,12 @@ def test_scale_out_web_and_worker_processes_share_redis(
 
 
 def test_worker_processes_start_and_stop_together(
-    postgres_url: str, redis_url: str, tmp_path: Path, daemons: Daemons
+    postgres_url: str, redis_url: str, redis_namespace: str, tmp_path: Path, daemons: Daemons
 ) -> None:
     # Given `helpdesk worker --processes 2`
-    env = helpdesk_env(postgres_url, tmp_path / "data", redis_url=redis_url)
+    env = helpdesk_env(
+        postgres_url, tmp_path / "data", redis_url=redis_url, redis_namespace=redis_namespace
+    )
     supervisor = daemons.start("workers", ["worker", "--processes", "2", "--threads", "1"], env)
     # When both child processes have started
     deadline = time.monotonic() + 30

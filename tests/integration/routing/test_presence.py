@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from helpdesk.domain import Availability
@@ -18,8 +20,15 @@ from tests.integration.routing._support import available_agent
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest, db: EventLog) -> PresenceStore:
-    return MemoryPresenceStore() if request.param == "memory" else RedisPresenceStore(REDIS_URL)
+async def store(
+    request: pytest.FixtureRequest, db: EventLog, redis_namespace: str
+) -> AsyncIterator[PresenceStore]:
+    if request.param == "memory":
+        yield MemoryPresenceStore()
+        return
+    redis_store = RedisPresenceStore(REDIS_URL, namespace=redis_namespace)
+    yield redis_store
+    await redis_store.close()
 
 
 async def availability(agent_id: int) -> str:

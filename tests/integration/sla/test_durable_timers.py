@@ -1,17 +1,19 @@
 """Durable SLA timers with real workers: a killed worker loses no breach and
-doubles none; notifications follow a case that pauses, changes priority and reopens."""
+doubles none; notifications follow a case that pauses, changes priority and reopens.
+
+Redis keys live under this test run's namespace (emptied before and after the
+test by the ``redis_url`` fixture), never in a database of their own that
+would be flushed."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
 
 from helpdesk import events
 from helpdesk.db import bind_engine, close_pool, create_engine, start_pool
@@ -25,12 +27,9 @@ from helpdesk.sla.policies import Targets
 from helpdesk.sla.tracking import track_event
 from helpdesk.tables import AuditEntry, OutboxEvent
 from helpdesk.tasks import setup_broker
-from tests.conftest import REDIS_URL
 from tests.factories import make_case
-from tests.integration._processes import Daemons, helpdesk_env, redis_url_with_db, reset_postgres
+from tests.integration._processes import Daemons, helpdesk_env, reset_postgres
 from tests.integration.sla._support import as_utc, make_policy, timers_of
-
-REDIS_TEST_DB = 12  # flushed by this module only
 
 
 async def sla_event_types(case_id: int) -> list[str]:
@@ -51,22 +50,14 @@ async def wait_for(case_id: int, count: int, within: float) -> list[str]:
         await asyncio.sleep(0.1)
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    url = redis_url_with_db(REDIS_URL, REDIS_TEST_DB)
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
-
-
 def test_a_worker_killed_before_the_deadline_loses_no_breach_and_doubles_none(
-    postgres_url: str, redis_url: str, tmp_path: Path
+    postgres_url: str, redis_url: str, redis_namespace: str, tmp_path: Path
 ) -> None:
     # Given a scale-out deployment (PostgreSQL, Redis) with a sweep every second
     reset_postgres(postgres_url)
-    env = helpdesk_env(postgres_url, tmp_path / "data", redis_url=redis_url)
+    env = helpdesk_env(
+        postgres_url, tmp_path / "data", redis_url=redis_url, redis_namespace=redis_namespace
+    )
     env["HELPDESK_SLA_SWEEP_SECONDS"] = "1"
     daemons = Daemons(tmp_path)
     first = daemons.start("worker1", ["worker", "--threads", "2"], env)
@@ -76,7 +67,8 @@ def test_a_worker_killed_before_the_deadline_loses_no_breach_and_doubles_none(
         engine = create_engine(postgres_url)
         bind_engine(engine)
         await start_pool(engine, size=2)
-        setup_broker(redis_url, engine)  # this process only sends (the wake-ups)
+        # this process only sends (the wake-ups), to the workers' namespace
+        setup_broker(redis_url, engine, namespace=redis_namespace)
         events.configure(None, reactors=[track_event])
         try:
             # and a case whose first response is at risk after 3 s and due after 6 s
