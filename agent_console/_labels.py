@@ -98,6 +98,9 @@ ERRORS: dict[str, str] = {
     "internal_error": N_(
         "Something went wrong on our side. The error was logged; please try again."
     ),
+    "database_unavailable": N_(
+        "The service cannot reach its database right now. Please try again in a moment."
+    ),
 }
 DEFAULT_ERROR = N_("The change could not be saved.")
 

@@ -16,6 +16,14 @@ event loop:
   Another process holding the database shows up as a short busy timeout that
   is retried with ``asyncio.sleep``, never as a blocked loop.
 
+Every wait is bounded by the engine's ``timeout`` (the busy timeout, a few
+seconds): the queue for the writer, another process's write lock, a reader's
+busy handler. A database that stays locked, or that cannot be written (a
+read-only file, a full disk, an I/O error), raises
+:class:`~helpdesk.errors.DatabaseUnavailableError` rather than hanging; a
+connection that failed that way is closed and reopened when next needed.
+Errors about the data (constraints, bad SQL) pass unchanged.
+
 Connections run on daemon threads, so a connection nobody closed cannot keep
 the process alive; :meth:`HelpdeskSQLiteEngine.close_loop_connections` closes
 those of the running loop.
@@ -24,6 +32,7 @@ those of the running loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import sqlite3
@@ -34,13 +43,57 @@ from typing import Any
 import aiosqlite
 from piccolo.engine.sqlite import SQLiteEngine, dict_factory
 
+from helpdesk.errors import DatabaseUnavailableError
+
 logger = logging.getLogger(__name__)
 
 READERS_PER_LOOP = 3
 CHECKPOINT_EVERY = 200
-BUSY_SLICE_SECONDS = 0.05  # the writer's busy timeout; longer waits are retried asynchronously
+BUSY_SLICE_SECONDS = 0.02  # the writer's busy timeout; longer waits are retried asynchronously
+BUSY_RETRY_MAX_SECONDS = 0.05  # the longest sleep between two tries of BEGIN IMMEDIATE
 # Piccolo labels most reads "generic", so statements are told apart by their text.
 READ_PREFIXES = ("SELECT", "WITH", "VALUES", "EXPLAIN")
+# Primary result codes that mean "the database cannot serve now", not "bad statement".
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_BROKEN_CODES = frozenset(
+    {
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
+
+
+def is_sqlite_fault(exc: BaseException) -> bool:
+    """True when ``exc`` says the database file cannot serve (locked after the
+    busy timeout, read-only, failing), rather than the statement is wrong."""
+    if isinstance(exc, DatabaseUnavailableError):
+        return True
+    if not isinstance(exc, sqlite3.Error):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:  # raised by Python code, not by SQLite: judge by the message
+        return "database is locked" in str(exc)
+    return (code & 0xFF) in _BUSY_CODES | _BROKEN_CODES
+
+
+def _breaks_connection(exc: BaseException) -> bool:
+    """True when the connection that raised ``exc`` (or its cause) should not
+    be used again."""
+    code = getattr(exc.__cause__ or exc, "sqlite_errorcode", None)
+    return code is not None and (code & 0xFF) in _BROKEN_CODES
+
+
+def unavailable(exc: BaseException) -> DatabaseUnavailableError:
+    """``exc`` as a :class:`DatabaseUnavailableError` (itself if it is one)."""
+    if isinstance(exc, DatabaseUnavailableError):
+        return exc
+    return DatabaseUnavailableError(reason=f"SQLite: {exc}")
 
 
 async def _connect(path: str, busy_seconds: float) -> aiosqlite.Connection:
@@ -105,18 +158,29 @@ class _SyncWriter:
             self.connection = connection
         return self.connection
 
+    def drop(self) -> None:
+        """Close the connection after a failure; the next transaction reopens it."""
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except sqlite3.Error:
+                logger.debug("closing a failed SQLite writer", exc_info=True)
+
     async def acquire(self, deadline: float) -> None:
         """Take the process-wide lock without blocking the loop."""
         delay = 0.0005
         while not self.lock.acquire(blocking=False):
             if time.monotonic() > deadline:
-                raise sqlite3.OperationalError("database is locked (writer busy)")
+                raise DatabaseUnavailableError(reason="SQLite: this process's writer stayed busy")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.002)
 
     async def begin(self, deadline: float) -> sqlite3.Connection:
-        """``BEGIN IMMEDIATE``, retrying while another process writes."""
+        """``BEGIN IMMEDIATE``, retrying while another process writes, until
+        ``deadline``; then :class:`DatabaseUnavailableError`."""
         connection = self.connect()
+        delay = 0.005
         while True:
             try:
                 connection.execute("BEGIN IMMEDIATE")
@@ -124,7 +188,8 @@ class _SyncWriter:
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
-                await asyncio.sleep(0.005)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BUSY_RETRY_MAX_SECONDS)
 
 
 class _WriteTransaction:
@@ -142,52 +207,95 @@ class _WriteTransaction:
             self._joined = True
             return self
         slot = await self.engine._slot()
-        writer = self.engine._writer
         deadline = time.monotonic() + self.engine.timeout
-        await slot.write_lock.acquire()
         try:
-            await writer.acquire(deadline)
-            try:
-                self.connection = await writer.begin(deadline)
-            except BaseException:
-                writer.lock.release()
-                raise
-        except BaseException:
-            slot.write_lock.release()
+            self.connection = await self._begin(slot, deadline)
+        except Exception as exc:
+            if is_sqlite_fault(exc):
+                raise unavailable(exc) from exc
             raise
         self._slot = slot
         # Piccolo only reads ``.connection`` of the current transaction.
         self._token = self.engine.current_transaction.set(self)  # type: ignore[arg-type]
         return self
 
+    async def _begin(self, slot: _LoopConnections, deadline: float) -> sqlite3.Connection:
+        """Take the loop's lock, then the process's, then ``BEGIN IMMEDIATE``,
+        all before ``deadline``; on failure hold nothing."""
+        try:
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
+                await slot.write_lock.acquire()
+        except TimeoutError as exc:
+            raise DatabaseUnavailableError(
+                reason="SQLite: this process's write transactions queued too long"
+            ) from exc
+        writer = self.engine._writer
+        try:
+            await writer.acquire(deadline)
+            try:
+                return await writer.begin(deadline)
+            except BaseException as exc:
+                if _breaks_connection(exc):
+                    writer.drop()
+                writer.lock.release()
+                raise
+        except BaseException:
+            slot.write_lock.release()
+            raise
+
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
         if self._joined:
             return False
         assert self._slot is not None
+        try:
+            if exc is None:
+                self._commit()
+            else:
+                self._roll_back(exc)
+        finally:
+            try:
+                self.engine.current_transaction.reset(self._token)
+            finally:
+                self.engine._writer.lock.release()
+                self._slot.write_lock.release()
+        return False
+
+    def _commit(self) -> None:
         assert self.connection is not None
         try:
-            if exc_type is None:
-                try:
-                    self.connection.execute("COMMIT")
-                except BaseException:
-                    self.connection.execute("ROLLBACK")
-                    raise
-                self.engine.checkpoint_soon()
-            else:
-                self.connection.execute("ROLLBACK")
-        finally:
-            self.engine.current_transaction.reset(self._token)
-            self.engine._writer.lock.release()
-            self._slot.write_lock.release()
-        return False
+            self.connection.execute("COMMIT")
+        except BaseException as exc:
+            self._roll_back(exc)
+            if isinstance(exc, Exception) and is_sqlite_fault(exc):
+                raise unavailable(exc) from exc
+            raise
+        self.engine.checkpoint_soon()
+
+    def _roll_back(self, cause: BaseException) -> None:
+        """``ROLLBACK`` (the caller re-raises ``cause``); the writer is dropped
+        when ``cause`` broke it or the rollback fails too. Holds the writer lock."""
+        assert self.connection is not None
+        try:
+            self.connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            logger.debug("SQLite rollback failed; reopening the writer", exc_info=True)
+            self.engine._writer.drop()
+            return
+        if _breaks_connection(cause):
+            self.engine._writer.drop()
 
 
 class HelpdeskSQLiteEngine(SQLiteEngine):
-    """SQLite with pooled per-loop connections and serialised write transactions."""
+    """SQLite with pooled per-loop connections and serialised write transactions.
 
-    def __init__(self, path: str, timeout: float = 30.0) -> None:
+    ``timeout`` bounds every wait for the database (see the module);
+    ``close_timeout`` bounds closing a loop's connections.
+    """
+
+    def __init__(self, path: str, timeout: float = 5.0, close_timeout: float = 5.0) -> None:
         super().__init__(path=path, timeout=timeout)
         self.timeout = timeout
+        self.close_timeout = close_timeout
         self._loops: dict[asyncio.AbstractEventLoop, _LoopConnections] = {}
         self._writer = _SyncWriter(path)
         self._background: set[asyncio.Task[None]] = set()
@@ -231,10 +339,23 @@ class HelpdeskSQLiteEngine(SQLiteEngine):
         return _WriteTransaction(self)
 
     async def close_loop_connections(self) -> None:
-        """Close the running loop's connections (they reopen when needed)."""
+        """Close the running loop's connections (they reopen when needed),
+        waiting at most ``close_timeout``; their threads are daemons, so one
+        that does not close cannot keep the process alive. Never raises."""
         slot = self._loops.pop(asyncio.get_running_loop(), None)
         if slot is not None:
-            await slot.close()
+            try:
+                await asyncio.wait_for(slot.close(), self.close_timeout)
+            except TimeoutError:
+                logger.warning("SQLite connections did not close within %s s", self.close_timeout)
+
+    async def _discard_reader(self, connection: aiosqlite.Connection) -> None:
+        """Forget a reader that failed in a way that may have broken it."""
+        slot = await self._slot()
+        if connection in slot.readers:
+            slot.readers.remove(connection)
+        with contextlib.suppress(sqlite3.Error, ValueError, TimeoutError):
+            await asyncio.wait_for(connection.close(), self.close_timeout)
 
     async def _run_in_new_connection(
         self,
@@ -246,12 +367,25 @@ class HelpdeskSQLiteEngine(SQLiteEngine):
         """A statement outside a transaction: reads on a reader, anything else
         in a write transaction of its own (so it queues behind the loop's writer
         instead of waiting in SQLite's busy handler)."""
-        if query.lstrip(" (\n")[:8].upper().startswith(READ_PREFIXES):
-            connection = await self._reader()
+        try:
+            if query.lstrip(" (\n")[:8].upper().startswith(READ_PREFIXES):
+                return await self._read(query, args)
+            async with self.write_transaction() as transaction:
+                assert transaction.connection is not None
+                return transaction.connection.execute(query, args or []).fetchall()
+        except Exception as exc:
+            if is_sqlite_fault(exc):
+                raise unavailable(exc) from exc
+            raise
+
+    async def _read(self, query: str, args: list[Any] | None) -> Any:
+        connection = await self._reader()
+        try:
             return await connection.execute_fetchall(query, args or [])
-        async with self.write_transaction() as transaction:
-            assert transaction.connection is not None
-            return transaction.connection.execute(query, args or []).fetchall()
+        except sqlite3.Error as exc:
+            if _breaks_connection(exc):
+                await self._discard_reader(connection)
+            raise
 
     async def _run_in_existing_connection(
         self,
@@ -263,4 +397,9 @@ class HelpdeskSQLiteEngine(SQLiteEngine):
     ) -> Any:
         """A statement inside the current transaction, run synchronously on the
         writer (without Piccolo's per-statement PRAGMA)."""
-        return connection.execute(query, args or []).fetchall()
+        try:
+            return connection.execute(query, args or []).fetchall()
+        except sqlite3.Error as exc:
+            if is_sqlite_fault(exc):
+                raise unavailable(exc) from exc
+            raise

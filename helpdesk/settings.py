@@ -8,6 +8,7 @@ a :class:`~helpdesk.errors.ConfigError` that names the variable.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,9 +37,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_attachment_bytes: int
     worker_threads: int = 4
     sla_sweep_seconds: int = 30
+    redis_namespace: str = "helpdesk"
+    """Prefix of every Redis key, queue and pub/sub channel of this desk, so
+    two desks (or two test runs) can share one Redis without meeting."""
     chat_origins: tuple[str, ...] = ()
     """Other sites allowed to embed the chat widget (``https://shop.example``);
     empty: only pages of the helpdesk's own origin may open a chat socket."""
+    db_connect_timeout: float = 5.0
+    """Seconds to open a PostgreSQL connection."""
+    db_acquire_timeout: float = 5.0
+    """Seconds a caller waits for a pooled PostgreSQL connection, or for the
+    SQLite write lock, before it fails (a request: 503)."""
+    db_statement_timeout: float | None = 30.0
+    """PostgreSQL's ``statement_timeout`` in seconds; None: no limit."""
+    db_idle_seconds: float = 300.0
+    """Seconds after which an unused pooled PostgreSQL connection is closed."""
+    shutdown_grace_seconds: float = 25.0
+    """Most seconds from SIGTERM to exit: half for open requests and websockets,
+    a quarter for stopping workers and closing connections; then the process
+    exits whatever is left."""
 
     @property
     def embedded(self) -> bool:
@@ -135,6 +152,32 @@ def _chat_origins(value: str) -> tuple[str, ...]:
     return tuple(origins)
 
 
+def _seconds(env: Mapping[str, str], name: str, default: str) -> float:
+    """A number of seconds above zero and below a day."""
+    value = env.get(name, default)
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {value!r} is not a number of seconds") from exc
+    if not 0 < number < 86_400:
+        raise ConfigError(f"{name}: must be greater than zero and less than a day")
+    return number
+
+
+def _optional_seconds(env: Mapping[str, str], name: str, default: str) -> float | None:
+    """Like :func:`_seconds`, where ``0`` means no limit (None)."""
+    if env.get(name, default).strip() == "0":
+        return None
+    return _seconds(env, name, default)
+
+
+def _redis_namespace(value: str) -> str:
+    """``HELPDESK_REDIS_NAMESPACE``: letters, digits, ``-``, ``_`` and ``.``."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", value):
+        raise ConfigError("HELPDESK_REDIS_NAMESPACE: use 1 to 64 letters, digits, '-', '_' or '.'")
+    return value
+
+
 def _secret_key(value: str | None, *, embedded: bool, data_dir: Path) -> str:
     """Use the given key; in embedded mode create and keep one if none is given.
 
@@ -185,5 +228,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sla_sweep_seconds=_positive_int(
             "HELPDESK_SLA_SWEEP_SECONDS", env.get("HELPDESK_SLA_SWEEP_SECONDS", "30")
         ),
+        redis_namespace=_redis_namespace(env.get("HELPDESK_REDIS_NAMESPACE", "helpdesk")),
         chat_origins=_chat_origins(env.get("HELPDESK_CHAT_ORIGINS", "")),
+        db_connect_timeout=_seconds(env, "HELPDESK_DB_CONNECT_TIMEOUT", "5"),
+        db_acquire_timeout=_seconds(env, "HELPDESK_DB_ACQUIRE_TIMEOUT", "5"),
+        db_statement_timeout=_optional_seconds(env, "HELPDESK_DB_STATEMENT_TIMEOUT", "30"),
+        db_idle_seconds=_seconds(env, "HELPDESK_DB_IDLE_SECONDS", "300"),
+        shutdown_grace_seconds=_seconds(env, "HELPDESK_SHUTDOWN_GRACE_SECONDS", "25"),
     )

@@ -14,6 +14,12 @@ Every error a request can meet ends here and leaves as
   rejects is ``422 validation_error``. Unknown routes are ``404 not_found``,
   a wrong method ``405 method_not_allowed``, an oversized body
   ``413 payload_too_large``;
+* a database that is lost, refused, too slow, locked or unwritable is
+  ``503 database_unavailable`` with ``Retry-After`` (never a 500): the
+  engines raise :class:`~helpdesk.errors.DatabaseUnavailableError`, and a
+  driver error that reached here some other way is recognised too
+  (:func:`helpdesk.db.database_fault`). It is logged as one line, without
+  a traceback;
 * anything else is a bug: it is logged with its traceback and answered with
   ``500 internal_error`` and a detail that reveals nothing.
 
@@ -32,7 +38,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
-from helpdesk.errors import HelpdeskError
+from helpdesk.db import database_fault
+from helpdesk.errors import DatabaseUnavailableError, HelpdeskError
 
 logger = logging.getLogger(__name__)
 
@@ -119,11 +126,29 @@ def _jsonable(value: Any) -> Any:
 
 
 def _helpdesk_error(request: Request[Any, Any, Any], exc: HelpdeskError) -> Response[Any]:
+    if isinstance(exc, DatabaseUnavailableError):
+        return _database_unavailable(request, exc)
     if exc.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         logger.error("server-side error on %s %s: %s", request.method, request.url.path, exc)
     extra = {key: _jsonable(value) for key, value in exc.extra.items()}
     return problem_response(
         request, status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, extra=extra
+    )
+
+
+def _database_unavailable(
+    request: Request[Any, Any, Any], exc: DatabaseUnavailableError
+) -> Response[Any]:
+    logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, exc.reason
+    )
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        headers={"Retry-After": str(exc.retry_after)},
     )
 
 
@@ -172,6 +197,9 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if database_fault(exc):
+        reason = f"{type(exc).__name__}: {exc}"
+        return _database_unavailable(request, DatabaseUnavailableError(reason=reason))
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
         request,
@@ -198,15 +226,19 @@ _DESCRIPTIONS: dict[int, str] = {
     403: "The caller may not do this (`permission_denied`).",
     404: "No such object, or the caller may not see it (`not_found`).",
     409: "The change collides with the current state (`conflict`, `version_conflict`, "
-    "`already_assigned`, `invalid_transition`).",
+    "`already_assigned`, `invalid_transition`), or the first request with the same "
+    "`Idempotency-Key` has not answered (`idempotency_key_in_use`).",
     413: "The body or an attachment is too large.",
-    422: "Well-formed input that the domain refuses (`validation_error`).",
+    422: "Well-formed input that the domain refuses (`validation_error`), or an "
+    "`Idempotency-Key` already used for a different request (`idempotency_key_reused`).",
+    503: "The database is unavailable for a moment (`database_unavailable`); try again "
+    "after `Retry-After` seconds.",
 }
 
 
 def responses(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI descriptions of the problem responses an endpoint may give:
-    400, 401 and 403 always, plus ``statuses``."""
+    400, 401, 403 and 503 (the database unavailable) always, plus ``statuses``."""
     return {
         status: ResponseSpec(
             data_container=Problem,
@@ -214,7 +246,7 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
             media_type=PROBLEM_MEDIA_TYPE,
             generate_examples=False,
         )
-        for status in sorted({400, 401, 403, *statuses})
+        for status in sorted({400, 401, 403, 503, *statuses})
     }
 
 

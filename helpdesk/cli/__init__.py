@@ -22,7 +22,7 @@ import msgspec
 
 from helpdesk.cli import _db, _mail, _worker
 from helpdesk.domain import Role
-from helpdesk.errors import ConfigError, HelpdeskError
+from helpdesk.errors import ConfigError, DatabaseUnavailableError, HelpdeskError
 from helpdesk.settings import load_settings
 
 _HOST = click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
@@ -51,6 +51,8 @@ class _HelpdeskGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except DatabaseUnavailableError as exc:
+            raise click.ClickException(f"the database is unavailable: {exc.reason}") from exc
         except HelpdeskError as exc:
             raise click.ClickException(exc.detail) from exc
         except msgspec.ValidationError as exc:
@@ -95,7 +97,8 @@ def run(host: str, port: int, access_log: bool) -> None:
     The embedded mode (no Redis) needs nothing else. With HELPDESK_REDIS_URL
     set, the in-process worker consumes the Redis queues alongside any
     `helpdesk worker` processes (run no `helpdesk mail` then: this process
-    follows the mailboxes). Stops gracefully on SIGTERM or Ctrl-C.
+    follows the mailboxes). Stops gracefully on SIGTERM or Ctrl-C, within
+    HELPDESK_SHUTDOWN_GRACE_SECONDS.
     """
     settings = load_settings()
     _report_migrations(asyncio.run(_db.migrate_database(settings)))
@@ -119,6 +122,7 @@ def web(host: str, port: int, workers: int, access_log: bool) -> None:
     Scale-out mode (HELPDESK_REDIS_URL set) does not migrate: run
     `helpdesk migrate` first; a database with pending migrations is refused.
     In embedded mode this is the same as `helpdesk run` (one process).
+    Stops on SIGTERM or Ctrl-C within HELPDESK_SHUTDOWN_GRACE_SECONDS.
     """
     settings = load_settings()
     if settings.embedded:
@@ -132,7 +136,13 @@ def web(host: str, port: int, workers: int, access_log: bool) -> None:
         _serving().run_all_in_one(settings, host=host, port=port, access_log=access_log)
         return
     asyncio.run(_db.check_ready(settings))
-    _serving().run_web(host=host, port=port, workers=workers, access_log=access_log)
+    _serving().run_web(
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        grace=settings.shutdown_grace_seconds,
+    )
 
 
 @main.command()

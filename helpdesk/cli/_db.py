@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pkgutil
 import sqlite3
 import warnings
@@ -16,7 +17,14 @@ import msgspec
 from piccolo.engine.base import Engine
 
 from helpdesk import events, migrations
-from helpdesk.db import bind_engine, close_pool, create_engine, current_engine, start_pool
+from helpdesk.db import (
+    bind_engine,
+    close_pool,
+    create_engine,
+    current_engine,
+    database_limits,
+    start_pool,
+)
 from helpdesk.errors import ConfigError
 from helpdesk.policy import SYSTEM
 from helpdesk.pubsub import create_pubsub
@@ -55,7 +63,9 @@ async def open_database(settings: Settings, *, pool_size: int = 4) -> AsyncItera
     try:
         with warnings.catch_warnings():  # Piccolo warns, then raises: keep only the error
             warnings.simplefilter("ignore")
-            engine = create_engine(url)
+            # Migrations and bulk loads may run long: no statement timeout here.
+            limits = dataclasses.replace(database_limits(settings), statement=None)
+            engine = create_engine(url, limits)
             bind_engine(engine)
             await start_pool(engine, size=pool_size)
             await SchemaMigration.raw("SELECT 1")
@@ -133,10 +143,14 @@ async def load_demo_data(settings: Settings, *, cases: int, seed: int) -> DemoRe
     async with open_database(settings):
         await require_schema()
         configure_blob_store(BlobStore(settings.attachment_dir, settings.max_attachment_bytes))
-        pubsub = create_pubsub(settings.redis_url) if settings.redis_url else None
-        # SLA wake-ups go to the broker: Redis workers take them; in embedded
-        # mode they are lost with this process, and `helpdesk run` sweeps them up.
-        setup_broker(settings.redis_url, current_engine())
+        pubsub = (
+            create_pubsub(settings.redis_url, namespace=settings.redis_namespace)
+            if settings.redis_url
+            else None
+        )
+        # SLA wake-ups are durable jobs (stored with the timers); no dispatcher
+        # runs here, so a worker's relay hands them to the broker.
+        setup_broker(settings.redis_url, current_engine(), namespace=settings.redis_namespace)
         events.configure(pubsub, [], reactors=[track_event])
         try:
             return await load_demo(cases=cases, seed=seed, secret_key=settings.secret_key)
