@@ -243,6 +243,16 @@ async def emit(event: Event, streams: Sequence[str]) -> None:
     batch.append(_Emitted(event=event, payload=encode_event(event), streams=sorted(set(streams))))
 
 
+def pending_payloads() -> list[dict[str, Any]]:
+    """The events emitted so far in the current transaction, in their stored
+    form (empty outside a transaction or before the first :func:`emit`)."""
+    try:
+        batch: list[_Emitted] = transaction_state().get("events") or []
+    except RuntimeError:
+        return []
+    return [item.payload for item in batch]
+
+
 async def _store(batch: list[_Emitted]) -> None:
     index = 0
     while index < len(batch):  # reactors may emit more events: they join the batch

@@ -14,6 +14,10 @@ the helpdesk's own nor one of ``HELPDESK_CHAT_ORIGINS``. Then JSON both ways:
   (``{"type": "request_received", "reference"}``);
 * ``{"op": "say", "text"}`` adds a line (``{"type": "line", "line"}``; the same
   line comes again from the stream, the widget keeps one per ``id``);
+* ``start``, ``request`` and ``say`` may carry ``"id"``: 16 to 64 random URL-safe
+  characters made by the widget for that operation. The answer (or the
+  ``error``) repeats it, and the same frame sent again (after a reconnection,
+  say) creates nothing more: it gets the first answer again;
 * ``{"op": "typing", "state": "typing"|"left"}`` shows the customer typing in
   the console; ``{"op": "transcript"}`` mails the transcript
   (``{"type": "transcript_queued"}``); ``{"op": "ping"}``.
@@ -22,7 +26,10 @@ It receives the agents' public replies (``line``), status changes
 (``status``, ``ended`` when solved or closed), the agents' typing (``typing``),
 ``{"type": "ping"}`` every :data:`HEARTBEAT_SECONDS`, ``{"type": "reload"}``
 (reconnect and resume) and ``{"type": "error", "code", "op"}``. Silent for
-:data:`TIMEOUT_SECONDS`: closed (4408).
+:data:`TIMEOUT_SECONDS`: closed (4408). An unexpected error is logged: in a
+request it is answered with the ``server_error`` code; in the task that
+forwards the chat's updates it closes the socket (1011), so that the widget
+reconnects and resumes.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from litestar.exceptions import WebSocketDisconnect
 from helpdesk.channels import chat
 from helpdesk.errors import HelpdeskError
 from helpdesk.i18n import negotiate, translator
-from helpdesk.live import LiveConnection, LiveHub
+from helpdesk.live import LiveConnection, LiveHub, run_guarded
 from helpdesk.services.customers import principal_for_customer
 from helpdesk.settings import Settings
 from portal.chat_texts import OFFLINE_SUBJECT, widget_texts
@@ -53,6 +60,7 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 20.0
 TIMEOUT_SECONDS = 75.0
 Socket = WebSocket[Any, Any, Any]
+_GONE = (WebSocketDisconnect, OSError)  # the client left (uvicorn raises an OSError then)
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
@@ -81,6 +89,12 @@ async def chat_socket(socket: Socket) -> None:
         await visitor.run()
     finally:
         await visitor.leave()
+
+
+def _op_id(request: Any) -> str | None:
+    """The widget's id of the operation in ``request``, if it gave one."""
+    value = request.get("id") if isinstance(request, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 class _Visitor:
@@ -119,12 +133,20 @@ class _Visitor:
                 await self.send({"type": "error", "code": "bad_message", "op": None})
                 continue
             op = request.get("op") if isinstance(request, dict) else None
+            op_id = _op_id(request)
             try:
                 await self.handle(str(op), request)
             except HelpdeskError as exc:
-                await self.send({"type": "error", "code": exc.code, "op": op})
+                await self.send({"type": "error", "code": exc.code, "op": op, "id": op_id})
             except (TypeError, ValueError, KeyError, msgspec.ValidationError):
-                await self.send({"type": "error", "code": "validation_error", "op": op})
+                await self.send(
+                    {"type": "error", "code": "validation_error", "op": op, "id": op_id}
+                )
+            except _GONE:
+                return  # the widget left while we answered
+            except Exception:
+                logger.exception("chat websocket: request %r failed", op)
+                await self.send({"type": "error", "code": "server_error", "op": op, "id": op_id})
 
     async def handle(self, op: str, request: dict[str, Any]) -> None:
         """One request of the widget."""
@@ -135,22 +157,29 @@ class _Visitor:
                 name=str(request["name"]), email=str(request["email"]),
                 message=str(request["message"]), team_id=self.team_id, locale=self.locale,
             )  # fmt: skip
+            op_id = _op_id(request)
             if op == "request":
                 subject = translator(self.locale)(OFFLINE_SUBJECT)
-                receipt = await chat.leave_request(data, subject, client_ip=self.client_ip)
-                await self.send({"type": "request_received", "reference": receipt.reference})
+                receipt = await chat.leave_request(
+                    data, subject, client_ip=self.client_ip, client_id=op_id
+                )
+                await self.send(
+                    {"type": "request_received", "reference": receipt.reference, "id": op_id}
+                )
                 return
             session = await chat.start_chat(
-                self.settings.secret_key, data, client_ip=self.client_ip
+                self.settings.secret_key, data, client_ip=self.client_ip, client_id=op_id
             )
             await self.follow(session)
-            await self.send({"type": "started", "chat": msgspec.to_builtins(session)})
+            await self.send({"type": "started", "chat": msgspec.to_builtins(session), "id": op_id})
         elif op == "say":
-            line = await chat.say(self._session(), str(request.get("text", "")))
+            text = str(request.get("text", ""))
+            line = await chat.say(self._session(), text, client_id=_op_id(request))
             if self.typing and self.connection is not None and self.session is not None:
                 self.typing = False  # the line is sent: no longer typing, in the console too
                 await self.hub.announce_customer(self.connection, self.session.case_id, "left")
-            await self.send({"type": "line", "line": msgspec.to_builtins(line)})
+            frame = {"type": "line", "line": msgspec.to_builtins(line), "id": _op_id(request)}
+            await self.send(frame)
         elif op == "typing":
             state = "typing" if request.get("state") == "typing" else "left"
             if self.connection is not None and self.session is not None:
@@ -196,7 +225,18 @@ class _Visitor:
         self.connection = LiveConnection(principal, session.customer_name)
         await self.hub.subscribe(self.connection, f"customer:{principal.id}", None)
         await self.hub.watch_presence(self.connection, session.case_id)
-        self.forwarder = asyncio.create_task(self.forward(self.connection, session.case_id))
+        connection, case_id = self.connection, session.case_id
+        self.forwarder = asyncio.create_task(
+            run_guarded(
+                lambda: self.forward(connection, case_id),
+                what=f"chat websocket of case {case_id}: forwarding",
+                gone=_GONE,
+                on_failure=self._close_after_failure,
+            )
+        )
+
+    async def _close_after_failure(self) -> None:
+        await self.socket.close(code=1011, reason="server error")
 
     async def forward(self, connection: LiveConnection, case_id: int) -> None:
         """Turn the connection's queue into widget messages; ping when idle."""

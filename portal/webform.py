@@ -9,7 +9,13 @@ from litestar import Request, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Template
 
-from helpdesk.channels.webform import parse_form, submit_web_form
+from helpdesk.channels.webform import (
+    WebFormIn,
+    WebFormReceipt,
+    parse_form,
+    submit_web_form,
+    submit_web_form_once,
+)
 from helpdesk.errors import HelpdeskError
 from helpdesk.i18n import translator
 from helpdesk.schemas import AttachmentIn
@@ -19,15 +25,22 @@ from portal._pages import client_ip, page, request_locale
 FIELDS = ("name", "email", "subject", "message")
 
 
+def _new_key() -> str:
+    """A fresh idempotency key for one rendering of the form."""
+    return secrets.token_urlsafe(24)
+
+
 @get("/support/request", include_in_schema=False)
 async def show_form(request: Request[Any, Any, Any]) -> Template:
-    """The empty form, with a fresh token for the article suggestions (deflection)."""
+    """The empty form, with a fresh token for the article suggestions (deflection)
+    and a fresh idempotency key (a double submit opens one case)."""
     return page(
         request,
         "portal/webform.html",
         form=dict.fromkeys(FIELDS, ""),
         error=None,
         kb_token=secrets.token_urlsafe(18),
+        idempotency_key=_new_key(),
     )
 
 
@@ -58,7 +71,12 @@ async def submit_form(request: Request[Any, Any, Any]) -> Template:
             {**values, "website": str(form.get("website") or ""), "locale": locale},
             await _attachments(form.getall("attachments", [])),
         )
-        receipt = await submit_web_form(data, client_ip=client_ip(request))
+        receipt = await _submit(
+            data,
+            client_ip(request),
+            str(form.get("idempotency_key") or ""),
+            str(form.get("kb_token") or ""),
+        )
     except HelpdeskError as exc:
         message = translator(locale)(_ERRORS.get(exc.code, "Your request could not be sent."))
         return page(
@@ -68,9 +86,23 @@ async def submit_form(request: Request[Any, Any, Any]) -> Template:
             form=values,
             error=message,
             kb_token=str(form.get("kb_token") or "")[:64],
+            idempotency_key=_new_key(),
         )
-    await mark_submitted(str(form.get("kb_token") or ""))
     return page(request, "portal/webform_done.html", reference=receipt.reference)
+
+
+async def _submit(data: WebFormIn, ip: str, key: str, kb_token: str) -> WebFormReceipt:
+    """Send the form once per rendering (its idempotency key); a page without a key
+    (cached from before keys existed) is sent as it comes."""
+
+    async def submitted(_: WebFormReceipt) -> None:
+        await mark_submitted(kb_token)
+
+    if key:
+        return await submit_web_form_once(data, client_ip=ip, key=key, then=submitted)
+    receipt = await submit_web_form(data, client_ip=ip)
+    await submitted(receipt)
+    return receipt
 
 
 def _(message: str) -> str:
@@ -83,6 +115,13 @@ _ERRORS = {
     "rate_limited": _("Too many requests were sent. Please try again later."),
     "spam_suspected": _("Your request could not be sent."),
     "attachment_too_large": _("An attachment is too large."),
+    "idempotency_key_in_use": _(
+        "Your request is still being sent. Please wait a moment, then check your email "
+        "for our confirmation."
+    ),
+    "idempotency_key_reused": _(
+        "This form was already sent with other content. Please check it and send it again."
+    ),
 }
 
 webform_router = Router(path="/", route_handlers=[show_form, submit_form])

@@ -4,7 +4,8 @@ One controller module per resource; each handler parses the request, takes
 the caller from the ``principal`` dependency, calls one domain service and
 returns its Struct. Every route requires a bearer token
 (:mod:`helpdesk.api.auth`), and every error leaves as an RFC 7807 problem
-(:mod:`helpdesk.api.problems`).
+(:mod:`helpdesk.api.problems`). Every write accepts an ``Idempotency-Key``
+(:mod:`helpdesk.api.idempotency`, installed on the app by its plugin).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from helpdesk.api.agents import AgentController
 from helpdesk.api.auth import SECURITY, authenticate, openapi_components, provide_principal
 from helpdesk.api.cases import CaseController
 from helpdesk.api.customers import CustomerController
+from helpdesk.api.idempotency import IdempotencyPlugin
 from helpdesk.api.mailboxes import MailboxController
 from helpdesk.api.messages import MessageController, download_attachment
 from helpdesk.api.organizations import OrganizationController
@@ -57,4 +59,10 @@ api_router = Router(
     security=SECURITY,
 )
 
-__all__ = ["api_router", "exception_handlers", "openapi_components", "public_router"]
+__all__ = [
+    "IdempotencyPlugin",
+    "api_router",
+    "exception_handlers",
+    "openapi_components",
+    "public_router",
+]

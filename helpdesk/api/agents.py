@@ -95,7 +95,8 @@ class AgentController(Controller):
         """Set whether routing may give the agent new cases (the agent themselves, or admins)."""
         return await agents.set_availability(principal, agent_id, data.availability)
 
-    @post("/{agent_id:int}/tokens", responses=responses(404))
+    # A token is shown once: never keep it in an idempotency key's stored answer.
+    @post("/{agent_id:int}/tokens", responses=responses(404), opt={"idempotency_exempt": True})
     async def create_token(
         self,
         principal: NamedDependency[Principal],

@@ -10,6 +10,11 @@ channel, belongs to that customer and is neither solved nor closed. A token
 cannot be revoked before its case ends, and it is the only credential: anyone
 holding it reads that one chat, nothing else.
 
+Each operation that creates something (start, offline request, line) may carry
+a *client id*, made at random by the widget: a retried or duplicated frame then
+creates nothing more and gets the first answer (:func:`helpdesk.idempotency.run_once`;
+scope ``chat:visitor`` for new chats and requests, ``chat:case:<id>`` for lines).
+
 Customer lines go through :func:`helpdesk.services.messages.add_customer_message`;
 agents answer from the console. :func:`widget_update` turns the customer's
 stream frames into what the widget shows (public lines, status), never notes.
@@ -26,10 +31,15 @@ from typing import Any
 
 import msgspec
 
-from helpdesk import ratelimit
+from helpdesk import idempotency, ratelimit
 from helpdesk.channels.email.outbound import queue_notice
 from helpdesk.channels.email.tables import Mailbox
-from helpdesk.channels.webform import WebFormIn, WebFormReceipt, submit_web_form
+from helpdesk.channels.webform import (
+    WebFormIn,
+    WebFormReceipt,
+    submit_web_form,
+    submit_web_form_once,
+)
 from helpdesk.domain import Availability, Channel, MessageKind, Status, case_reference
 from helpdesk.errors import HelpdeskError, ValidationError
 from helpdesk.i18n import translator
@@ -65,6 +75,8 @@ LINES_PER_MINUTE = 60
 TRANSCRIPTS_PER_HOUR = 5
 MAX_LINE = 5000
 _ENDED = (Status.SOLVED, Status.CLOSED)
+VISITOR_SCOPE = "chat:visitor"
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _PUBLIC = (MessageKind.CUSTOMER, MessageKind.REPLY)
 
 
@@ -165,8 +177,44 @@ def _clean(data: ChatStart) -> tuple[str, str, str]:
     return name, address, message
 
 
-async def start_chat(secret_key: str, data: ChatStart, *, client_ip: str) -> ChatSession:
-    """Open a chat case for the visitor (found or created by address) with its first line."""
+class _Started(msgspec.Struct):
+    """What is kept of a started chat for a repeated start: never its token."""
+
+    case_id: int
+    customer_id: int
+
+
+def _client_key(client_id: str) -> str:
+    """A widget's operation id: 16 to 64 random URL-safe characters."""
+    if not _CLIENT_ID.fullmatch(client_id):
+        raise ValidationError("an operation id is 16 to 64 letters, digits, '-' or '_'", field="id")
+    return client_id
+
+
+async def start_chat(
+    secret_key: str, data: ChatStart, *, client_ip: str, client_id: str | None = None
+) -> ChatSession:
+    """Open a chat case for the visitor (found or created by address) with its first line;
+    once per ``client_id``: a repeat gets the same chat (with a new token)."""
+    if client_id is None:
+        return await _start(secret_key, data, client_ip)
+
+    async def replay(stored: bytes) -> ChatSession:
+        ids = msgspec.json.decode(stored, type=_Started)
+        token = sign_visitor_token(secret_key, ids.case_id, ids.customer_id)
+        session = await _session(ids.case_id, ids.customer_id, token)
+        if session is None:
+            raise ChatEndedError("this chat has ended; start a new one")
+        return session
+
+    return await idempotency.run_once(
+        VISITOR_SCOPE, _client_key(client_id), idempotency.data_fingerprint("chat.start", data),
+        lambda: _start(secret_key, data, client_ip), replay=replay,
+        encode=lambda s: msgspec.json.encode(_Started(s.case_id, s.customer_id)),
+    )  # fmt: skip
+
+
+async def _start(secret_key: str, data: ChatStart, client_ip: str) -> ChatSession:
     name, address, message = _clean(data)
     await ratelimit.check(f"chat:ip:{client_ip}", PER_IP_PER_HOUR, 3600)
     subject = " ".join(message.split())[:120]
@@ -190,13 +238,18 @@ async def start_chat(secret_key: str, data: ChatStart, *, client_ip: str) -> Cha
     return session
 
 
-async def leave_request(data: ChatStart, subject: str, *, client_ip: str) -> WebFormReceipt:
+async def leave_request(
+    data: ChatStart, subject: str, *, client_ip: str, client_id: str | None = None
+) -> WebFormReceipt:
     """No one available: open a web request instead, through the web form's service
-    (its rate limits and its confirmation mail)."""
+    (its rate limits and its confirmation mail); once per ``client_id``."""
     name, address, message = _clean(data)
     form = WebFormIn(name=name, email=address, subject=subject[:500], message=message,
                      locale=data.locale if data.locale in ("vi", "en") else "vi")  # fmt: skip
-    return await submit_web_form(form, client_ip=client_ip)
+    if client_id is None:
+        return await submit_web_form(form, client_ip=client_ip)
+    key = _client_key(client_id)
+    return await submit_web_form_once(form, client_ip=client_ip, key=key, scope=VISITOR_SCOPE)
 
 
 async def resume_chat(secret_key: str, token: str) -> ChatSession | None:
@@ -233,11 +286,30 @@ async def _session(case_id: int, customer_id: int, token: str) -> ChatSession | 
     )
 
 
-async def say(session: ChatSession, text: str) -> ChatLine:
-    """Add a customer line to the chat (refused once the case is solved or closed)."""
+async def say(session: ChatSession, text: str, *, client_id: str | None = None) -> ChatLine:
+    """Add a customer line to the chat (refused once the case is solved or closed);
+    once per ``client_id``: a repeat gets the same line."""
     body = text.strip()
     if not body or len(body) > MAX_LINE:
         raise ValidationError("a line is 1 to 5000 characters", field="text")
+    if client_id is None:
+        return await _say(session, body)
+
+    async def replay(stored: bytes) -> ChatLine:
+        message_id = msgspec.json.decode(stored, type=int)
+        lines = await transcript(session.case_id, message_id=message_id)
+        if not lines:  # the chat was merged away meanwhile
+            raise ChatEndedError("this chat has ended; start a new one")
+        return lines[0]
+
+    return await idempotency.run_once(
+        f"chat:case:{session.case_id}", _client_key(client_id),
+        idempotency.data_fingerprint("chat.say", body), lambda: _say(session, body),
+        encode=lambda line: msgspec.json.encode(line.id), replay=replay,
+    )  # fmt: skip
+
+
+async def _say(session: ChatSession, body: str) -> ChatLine:
     await ratelimit.check(f"chat:lines:{session.case_id}", LINES_PER_MINUTE, 60)
     row = await Case.select(Case.status).where(Case.id == session.case_id).first()
     if row is None or row["status"] in _ENDED:

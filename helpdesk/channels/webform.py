@@ -3,17 +3,21 @@
 Spam defence: a honeypot field that people never see (bots fill it in), and
 rate limits per address and per client IP. A case opened here joins the
 customer's record (found or created by address) like mail does, and the
-customer gets a confirmation mail.
+customer gets a confirmation mail. The form page sends a fresh idempotency key
+with each rendering (:func:`submit_web_form_once`), so a double submit opens
+one case; the JSON endpoint takes the API's ``Idempotency-Key`` header.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
-from helpdesk import ratelimit
+from helpdesk import idempotency, ratelimit
+from helpdesk.db import transaction
 from helpdesk.domain import Channel
 from helpdesk.errors import ValidationError
 from helpdesk.policy import SYSTEM
@@ -72,23 +76,62 @@ async def submit_web_form(data: WebFormIn, *, client_ip: str) -> WebFormReceipt:
     await ratelimit.check(f"webform:email:{address}", PER_ADDRESS_PER_HOUR, 3600)
     body: Body = data.message
     subject: Subject = data.subject.strip()
-    case = await case_service.open_case(
-        SYSTEM,
-        CaseCreate(
-            subject=subject,
-            body=body,
-            customer_email=address,
-            customer_name=data.name.strip(),
-            channel=Channel.WEB,
-            attachments=data.attachments,
-        ),
-        meta={"client_ip": client_ip, "locale": data.locale},
-    )
-    await _remember_locale(case.customer_id, data.locale)
     from helpdesk.channels.email.outbound import queue_case_acknowledgement
 
-    await queue_case_acknowledgement(case.id, address)
+    async with transaction():  # the case and its acknowledgement mail commit together
+        case = await case_service.open_case(
+            SYSTEM,
+            CaseCreate(
+                subject=subject,
+                body=body,
+                customer_email=address,
+                customer_name=data.name.strip(),
+                channel=Channel.WEB,
+                attachments=data.attachments,
+            ),
+            meta={"client_ip": client_ip, "locale": data.locale},
+        )
+        await _remember_locale(case.customer_id, data.locale)
+        await queue_case_acknowledgement(case.id, address)
     return WebFormReceipt(case_id=case.id, reference=case.reference)
+
+
+async def submit_web_form_once(
+    data: WebFormIn,
+    *,
+    client_ip: str,
+    key: str,
+    then: Callable[[WebFormReceipt], Awaitable[object]] | None = None,
+    scope: str | None = None,
+) -> WebFormReceipt:
+    """:func:`submit_web_form` once per ``key`` (the form page's hidden field): the
+    same form sent again, e.g. by a double click, gets the first receipt and opens
+    no second case. ``then`` runs after the first submission only. Keys belong to
+    ``scope`` (default: the client address).
+
+    Raises :class:`~helpdesk.errors.IdempotencyKeyInvalidError` for a malformed
+    key, :class:`~helpdesk.errors.IdempotencyKeyReusedError` when the key came
+    with different content and :class:`~helpdesk.errors.IdempotencyKeyInUseError`
+    when the first submission does not finish in a few seconds.
+    """
+
+    async def first() -> WebFormReceipt:
+        receipt = await submit_web_form(data, client_ip=client_ip)
+        if then is not None:
+            await then(receipt)
+        return receipt
+
+    async def replay(stored: bytes) -> WebFormReceipt:
+        return msgspec.json.decode(stored, type=WebFormReceipt)
+
+    return await idempotency.run_once(
+        scope or f"public:{client_ip}",
+        idempotency.parse_key(key),
+        idempotency.data_fingerprint("webform", data),
+        first,
+        encode=msgspec.json.encode,
+        replay=replay,
+    )
 
 
 async def _remember_locale(customer_id: int, locale: str) -> None:

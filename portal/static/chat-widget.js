@@ -6,7 +6,10 @@
    Optional data-lang="vi|en" (else the page's <html lang>). Talks to /chat/ws
    (see portal/chat.py); every text comes from the server's "hello". Lives in a
    shadow root, so the page's styles and ours never mix. The visitor token is
-   kept in localStorage, so a reload returns to the same chat. */
+   kept in localStorage, so a reload returns to the same chat. Each operation
+   that creates something (start, request, say) carries a random id and is kept
+   until answered: after a reconnection it is sent again, and the server answers
+   a repeat with the first answer instead of creating it twice. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -56,6 +59,14 @@
 
   var texts = {}, available = false, chat = null, socket = null, seen = {};
   var retry = 0, pinger = null, typingSent = 0, typingTimer = null, stopped = false, mail = null;
+  var pending = {}; // operation id -> frame, until the server answers it
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -97,6 +108,18 @@
   function send(message) {
     if (socket && socket.readyState === 1) socket.send(JSON.stringify(message));
   }
+  function sendOp(message, id) {
+    message.id = id || newId();
+    pending[message.id] = message;
+    send(message);
+  }
+  function resendPending() {
+    Object.keys(pending).forEach(function (id) {
+      var frame = pending[id];
+      if ((frame.op === "say") === !!chat) send(frame);
+      else delete pending[id];
+    });
+  }
 
   function connect() {
     var url = base.replace(/^http/, "ws") + "/chat/ws";
@@ -118,6 +141,7 @@
   }
 
   function receive(message) {
+    if (message.id && message.type !== "error") delete pending[message.id];
     switch (message.type) {
       case "hello":
         texts = message.texts;
@@ -130,6 +154,7 @@
         if (message.chat) showChat(message.chat);
         else if (!chat) showForm();
         else { localStorage.removeItem(storeKey); showEnded(); }
+        resendPending();
         break;
       case "started":
         localStorage.setItem(storeKey, message.chat.token);
@@ -151,6 +176,11 @@
         break;
       case "reload": if (socket) socket.close(); break;
       case "error":
+        if (message.id && message.code === "idempotency_key_in_use" && pending[message.id]) {
+          setTimeout(function () { if (pending[message.id]) send(pending[message.id]); }, 2000);
+          break;
+        }
+        if (message.id) delete pending[message.id];
         if (message.code === "chat_ended") { localStorage.removeItem(storeKey); showEnded(); break; }
         var key = { rate_limited: "rate_limited", validation_error: "invalid", no_mailbox: "no_mailbox" }[message.code];
         note(say(key || "error"), "error");
@@ -189,12 +219,13 @@
     var name = field(form, "name", "text", say("name"));
     var email = field(form, "email", "email", say("email"));
     var text = field(form, "message", "textarea", say("message"));
+    var formId = newId(); // one per form shown: a double click sends one request
     var submit = el("button", null, say(available ? "start" : "send_request"));
     submit.type = "submit";
     form.appendChild(submit);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      send({ op: available ? "start" : "request", name: name.value, email: email.value, message: text.value });
+      sendOp({ op: available ? "start" : "request", name: name.value, email: email.value, message: text.value }, formId);
     });
     body.appendChild(form);
   }
@@ -214,7 +245,7 @@
     function submit() {
       var value = input.value.trim();
       if (!value) return;
-      send({ op: "say", text: value });
+      sendOp({ op: "say", text: value });
       input.value = "";
       typingSent = 0;
     }
