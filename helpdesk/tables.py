@@ -221,6 +221,23 @@ class Macro(Table, tablename="macros"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+class Job(Table, tablename="jobs"):
+    """A piece of background work, written in the transaction of the change it
+    follows (see :mod:`helpdesk.jobs`). Deleted once done; a job that used up
+    its attempts stays, with ``failed_at`` and the last error, for operators."""
+
+    id = Serial(primary_key=True)
+    actor = Varchar(length=100)
+    queue = Varchar(length=50)
+    args = JSON(default=[])
+    run_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    resent_at = Timestamptz(null=True, default=None)
+    attempts = Integer(default=0)
+    failed_at = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+
+
 CORE_TABLES: tuple[type[Table], ...] = (
     Organization,
     OrganizationDomain,
@@ -239,15 +256,25 @@ CORE_TABLES: tuple[type[Table], ...] = (
     AuditEntry,
     SchemaMigration,
     Macro,
+    Job,
 )
 
 
 def all_tables() -> tuple[type[Table], ...]:
     """Every table the helpdesk uses, in creation order."""
     from helpdesk.channels.email.tables import EMAIL_TABLES
+    from helpdesk.idempotency import IdempotencyKey
     from helpdesk.routing.tables import ROUTING_TABLES
     from helpdesk.sla.tables import SLA_TABLES
     from knowledge_base.tables import KB_TABLES
     from portal.tables import PORTAL_TABLES
 
-    return CORE_TABLES + EMAIL_TABLES + ROUTING_TABLES + SLA_TABLES + KB_TABLES + PORTAL_TABLES
+    return (
+        CORE_TABLES
+        + EMAIL_TABLES
+        + ROUTING_TABLES
+        + SLA_TABLES
+        + KB_TABLES
+        + PORTAL_TABLES
+        + (IdempotencyKey,)
+    )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
 import msgspec
 from msgspec import UNSET
 
-from helpdesk.db import on_commit, transaction
+from helpdesk import jobs
+from helpdesk.db import transaction
 from helpdesk.domain import case_reference
 from helpdesk.errors import ConflictError, NotFoundError, ValidationError
 from helpdesk.policy import Action, Principal, case_scope, require
@@ -116,7 +116,7 @@ async def update_calendar(principal: Principal, calendar_id: int, data: Calendar
         await audit.record(
             principal, "sla_calendar.updated", entity="sla_calendar", entity_id=calendar_id
         )
-        await _refresh_after_commit(SlaPolicy.calendar == calendar_id)
+        await _refresh_cases_later(SlaPolicy.calendar == calendar_id)
     return _calendar_out(await _calendar_row(calendar_id))
 
 
@@ -260,7 +260,7 @@ async def update_policy(principal: Principal, policy_id: int, data: PolicyUpdate
             values[SlaPolicy.version] = SlaPolicy.version + 1
             values[SlaPolicy.updated_at] = utcnow()
             await SlaPolicy.update(values).where(SlaPolicy.id == policy_id)
-            await _refresh_after_commit(SlaPolicy.id == policy_id)
+            await _refresh_cases_later(SlaPolicy.id == policy_id)
         await audit.record(
             principal,
             "sla_policy.updated",
@@ -276,15 +276,16 @@ async def delete_policy(principal: Principal, policy_id: int) -> None:
     require(principal, Action.ADMINISTER)
     async with transaction():
         await _policy_row(policy_id)
-        await _refresh_after_commit(SlaPolicy.id == policy_id)
+        await _refresh_cases_later(SlaPolicy.id == policy_id)
         await SlaPolicy.delete().where(SlaPolicy.id == policy_id)
         await audit.record(
             principal, "sla_policy.deleted", entity="sla_policy", entity_id=policy_id
         )
 
 
-async def _refresh_after_commit(policies: Any) -> None:
-    """After commit, retarget the open cases measured by the policies matching ``policies``."""
+async def _refresh_cases_later(policies: Any) -> None:
+    """Record jobs (in the current transaction) that retarget the open cases
+    measured by the policies matching ``policies``, in batches of 100."""
     ids = [int(r["id"]) for r in await SlaPolicy.select(SlaPolicy.id).where(policies)]
     if not ids:
         return
@@ -296,15 +297,10 @@ async def _refresh_after_commit(policies: Any) -> None:
         .distinct()
     )
     case_ids = sorted({int(r["case"]) for r in rows})
+    from helpdesk.sla.actors import refresh_policy_cases
 
-    async def send() -> None:
-        from helpdesk.sla.actors import refresh_policy_cases
-
-        for start in range(0, len(case_ids), 100):
-            await asyncio.to_thread(refresh_policy_cases.send, case_ids[start : start + 100])
-
-    if case_ids:
-        on_commit(send)
+    for start in range(0, len(case_ids), 100):
+        jobs.enqueue(refresh_policy_cases, case_ids[start : start + 100])
 
 
 # --- a case's SLA, and the at-risk list -----------------------------------------------

@@ -3,11 +3,11 @@
 A timer's next deadline is its ``fire_at`` column (see
 :mod:`helpdesk.sla.tables`). Two things make the engine act on it:
 
-* a delayed Dramatiq message (``wake``, :mod:`helpdesk.sla.actors`) sent for
-  the instant, when the deadline is near (:data:`~helpdesk.sla.tracking.ARM_HORIZON`);
+* a wake-up job (``wake``, :mod:`helpdesk.sla.actors`; durable, see
+  :mod:`helpdesk.jobs`) for the instant, recorded when the deadline is near
+  (:data:`~helpdesk.sla.tracking.ARM_HORIZON`);
 * the periodic :func:`sweep`, which arms deadlines that came near and fires
-  any deadline overdue by more than :data:`GRACE` (a message lost with a
-  crashed worker or a restarted broker).
+  any deadline overdue by more than :data:`GRACE` (a wake-up that failed).
 
 Firing is a conditional update on the row's ``version``, so a deadline seen
 by a message, a duplicate message and the sweep at once is handled once: the
@@ -39,7 +39,7 @@ from helpdesk.services.cases import assign_case, update_case
 from helpdesk.sla._store import calendar_for, decode_timer, policy_from_row, schedule, utc
 from helpdesk.sla.policies import EscalationActions, PolicyRule, raised_priority
 from helpdesk.sla.tables import CaseSlaTimer, SlaPolicy
-from helpdesk.sla.tracking import ARM_HORIZON, arm_after_commit, arm_fire_at
+from helpdesk.sla.tracking import ARM_HORIZON, arm_fire_at, arm_wake_ups
 from helpdesk.tables import Agent, Case, TeamMember
 
 __all__ = ["GRACE", "SweepResult", "fire_due", "fire_timer", "sweep"]
@@ -232,14 +232,13 @@ async def sweep(now: datetime | None = None, horizon: timedelta | None = None) -
     now = now or utcnow()
     result = SweepResult()
     result.fired = await fire_due(now - GRACE)
-    moments = await _arm_near(now + (horizon or ARM_HORIZON))
-    await arm_after_commit(moments)
-    result.armed = len(moments)
+    result.armed = await _arm_near(now + (horizon or ARM_HORIZON))
     return result
 
 
-async def _arm_near(until: datetime) -> list[datetime]:
-    """Mark the unarmed deadlines before ``until`` as armed; their distinct instants."""
+async def _arm_near(until: datetime) -> int:
+    """Mark the unarmed deadlines before ``until`` as armed, with a wake-up job
+    per distinct instant in the same transaction; the number of instants."""
     async with transaction():
         rows = await CaseSlaTimer.raw(
             "SELECT id, fire_at FROM case_sla_timers WHERE fire_at <= {} "
@@ -254,4 +253,6 @@ async def _arm_near(until: datetime) -> list[datetime]:
                 f"UPDATE case_sla_timers SET armed_for = fire_at WHERE id IN ({marks})",  # noqa: S608
                 *chunk,
             )
-    return sorted({m for m in (utc(row["fire_at"]) for row in rows) if m is not None})
+        moments = sorted({m for m in (utc(row["fire_at"]) for row in rows) if m is not None})
+        arm_wake_ups(moments)
+    return len(moments)

@@ -16,17 +16,18 @@ neither. What each event does:
   the business time already spent and the pauses;
 * a merged-away case stops being measured.
 
-Timers due within :data:`ARM_HORIZON` get a delayed Dramatiq message after
-commit; later ones are armed by the periodic sweep (:mod:`helpdesk.sla.timers`).
+Timers due within :data:`ARM_HORIZON` get a wake-up job (:mod:`helpdesk.jobs`)
+in the same transaction; later ones are armed by the periodic sweep
+(:mod:`helpdesk.sla.timers`).
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
-from helpdesk.db import current_engine, is_postgres, on_commit, transaction_state
+from helpdesk import jobs
+from helpdesk.db import current_engine, is_postgres, transaction_state
 from helpdesk.domain import MessageKind, Status
 from helpdesk.events import CaseOpened, CasesMerged, CaseUpdated, Event, MessageAdded
 from helpdesk.services._convert import utcnow
@@ -39,8 +40,8 @@ from helpdesk.tables import Case
 
 __all__ = [
     "ARM_HORIZON",
-    "arm_after_commit",
     "arm_fire_at",
+    "arm_wake_ups",
     "customer_wrote",
     "refresh_case",
     "start_case",
@@ -144,31 +145,30 @@ async def _derived(
 def arm_fire_at(fire_at: datetime | None) -> datetime | None:
     """The ``armed_for`` value of a row whose next deadline is ``fire_at``.
 
-    A deadline within :data:`ARM_HORIZON` gets a delayed wake-up, sent after
-    the current transaction commits, and is returned; a later one (or None)
-    gives None, and the sweep arms it when it comes near.
+    A deadline within :data:`ARM_HORIZON` gets a wake-up job for its instant,
+    recorded in the current transaction, and is returned; a later one (or
+    None) gives None, and the sweep arms it when it comes near.
     """
     if fire_at is None or fire_at - utcnow() > ARM_HORIZON:
         return None
-    state = transaction_state()
-    pending: dict[datetime, None] | None = state.get("sla_arm")
-    if pending is None:
-        pending = state["sla_arm"] = {}
-        on_commit(lambda: arm_after_commit(list(pending)))
-    pending[fire_at] = None
+    arm_wake_ups([fire_at])
     return fire_at
 
 
-async def arm_after_commit(moments: list[datetime]) -> None:
-    """Send one delayed wake-up per distinct instant (after commit).
+def arm_wake_ups(moments: list[datetime]) -> None:
+    """Record one wake-up job per distinct instant in the current transaction.
 
-    The actor fires every timer due by then, so one message serves all the
-    timers due at the same instant.
+    The job fires every timer due by then, so one job serves all the timers
+    due at the same instant.
     """
-    from helpdesk.sla.actors import schedule_wake
+    from helpdesk.sla.actors import wake
 
+    state = transaction_state()
+    armed: set[datetime] = state.setdefault("sla_arm", set())
     for moment in moments:
-        await asyncio.to_thread(schedule_wake, moment)
+        if moment not in armed:
+            armed.add(moment)
+            jobs.enqueue(wake, moment.isoformat(), run_at=moment)
 
 
 async def _update(row: dict[str, Any], values: dict[Any, Any]) -> None:

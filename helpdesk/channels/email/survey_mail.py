@@ -1,23 +1,20 @@
 """The satisfaction survey mail: sent when a case becomes solved, once per solve.
 
-:func:`enqueue_on_solve` is an event listener (after commit); the
-:func:`send_survey` actor queues the mail (idempotent: its Message-ID comes
-from the case and the solve) and the ``send_mail`` actor sends it.
+:func:`enqueue_on_solve` is an event reactor: it records a durable job in the
+solve's transaction; the :func:`send_survey` job queues the mail (idempotent:
+its Message-ID comes from the case and the solve) and the ``send_mail`` job
+sends it.
 """
 
 from __future__ import annotations
 
-import asyncio
-
-import dramatiq
-
+from helpdesk import jobs
 from helpdesk.channels.email.system_mail import queue_system_mail, render_system_mail
 from helpdesk.domain import Status, case_reference
 from helpdesk.events import CaseUpdated, Event
 from helpdesk.services._convert import as_utc
 from helpdesk.services.surveys import solve_key, survey_token
 from helpdesk.tables import Case, Customer, CustomerEmail
-from helpdesk.tasks import ACTOR_OPTIONS
 
 
 class _Links:
@@ -63,15 +60,15 @@ async def queue_survey_mail(case_id: int) -> int | None:
     )
 
 
-@dramatiq.actor(queue_name="mail", **ACTOR_OPTIONS)
+@jobs.durable_actor("mail")
 async def send_survey(case_id: int) -> None:
     """Queue the survey mail of a case's current solve (at most once per solve)."""
     await queue_survey_mail(case_id)
 
 
 async def enqueue_on_solve(event: Event) -> None:
-    """Event listener: a case that became solved gets its survey mail."""
+    """Event reactor: a case that became solved gets its survey job, in that transaction."""
     if isinstance(event, CaseUpdated):
         status = event.changes.get("status")
         if status and len(status) == 2 and status[1] == Status.SOLVED:
-            await asyncio.to_thread(send_survey.send, event.case_id)
+            jobs.enqueue(send_survey, event.case_id)

@@ -65,7 +65,7 @@ async def queue_system_mail(
     """Queue one mail to ``to_address``; its outbound id, or None when it was
     queued before (same ``kind`` and ``key``) or no mailbox can send it.
 
-    Joins the caller's transaction; the send is enqueued after commit.
+    Joins the caller's transaction, which also records the job that sends it.
     """
     mailbox_id = await _sending_mailbox()
     if mailbox_id is None:
@@ -78,5 +78,5 @@ async def queue_system_mail(
              "subject": subject, "body_text": text}
         )  # fmt: skip
         if outbound_id is not None:
-            await outbound._enqueue_after_commit(outbound_id)
+            outbound.enqueue_send(outbound_id)
     return outbound_id

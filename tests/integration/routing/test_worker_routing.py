@@ -1,5 +1,6 @@
-"""Routing through the events listener and the Dramatiq actors of an embedded
-process: new cases are assigned, and queues fill as room frees up."""
+"""Routing through the event reactor, durable jobs and the Dramatiq actors of an
+embedded process: new cases are assigned, queues fill as room frees up, and a
+job whose message never reached the broker is sent by the relay."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+from helpdesk import jobs
 from helpdesk.domain import Availability, Status
 from helpdesk.policy import SYSTEM
 from helpdesk.routing import services as routing
 from helpdesk.routing.schemas import TeamRoutingIn
 from helpdesk.routing.strategies import Strategy
-from helpdesk.runtime import Runtime, rearm_lost_work
+from helpdesk.runtime import Runtime
 from helpdesk.schemas import AgentUpdate, AssignIn, CaseUpdate
 from helpdesk.services import agents, cases
-from helpdesk.tables import Agent, Case
+from helpdesk.tables import Case
 from tests.factories import make_case, make_team
 from tests.integration.routing._support import assignee_of, available_agent
 
@@ -87,19 +89,25 @@ def routed(case_id: int) -> Callable[[], Awaitable[bool]]:
     return check
 
 
-async def test_a_lost_refill_is_made_up_by_the_periodic_rearm(embedded_runtime: Runtime) -> None:
-    # Given a round-robin team whose one agent is full, with a case waiting
+async def test_a_job_that_never_reached_the_broker_is_sent_by_the_relay(
+    embedded_runtime: Runtime,
+) -> None:
+    # Given a team with an available agent, and a process that dies right
+    # after its commits (its dispatcher never hands the jobs over)
     team = (await make_team()).id
-    a = await available_agent([team], capacity=1)
+    a = await available_agent([team])
     await routing.set_team_routing(SYSTEM, team, TeamRoutingIn(strategy=Strategy.ROUND_ROBIN))
-    first, second = (await make_case(team_id=team)).id, (await make_case(team_id=team)).id
-    await eventually(assigned_to(first, a))
-    await eventually(routed(second))
-    await asyncio.sleep(1.0)  # every queued routing job has run by now
-    # When room appears without any event (as if the refill message were lost)
-    await Agent.update({Agent.capacity: 2}).where(Agent.id == a)
-    await asyncio.sleep(0.3)
-    assert await assignee_of(second) is None
-    # Then the periodic re-arm fills the queue
-    await rearm_lost_work()
-    await eventually(assigned_to(second, a))
+    jobs.stop_dispatcher()
+    # When a case comes in
+    case_id = (await make_case(team_id=team)).id
+    # Then its routing job is in the table, and nothing routes it at once
+    assert await jobs.pending_jobs() >= 1
+    await asyncio.sleep(jobs.GRACE.total_seconds() / 2)
+    assert await assignee_of(case_id) is None
+    # and the relay sends it within seconds, and the done job is deleted
+    await eventually(assigned_to(case_id, a), within=jobs.GRACE.total_seconds() + 5)
+    await eventually(lambda: _no_pending_jobs(), within=5)
+
+
+async def _no_pending_jobs() -> bool:
+    return await jobs.pending_jobs() == 0

@@ -1,0 +1,28 @@
+"""Durable background work: the ``jobs`` table, and jobs for what a wave-1
+database left to its (non-durable) queue: unrouted cases and unsent mail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.engine.base import Engine
+
+from helpdesk.db import is_postgres
+from helpdesk.migrations import create_index
+from helpdesk.tables import Job
+
+
+async def apply(engine: Engine[Any]) -> None:
+    """Create the table and its relay index, then derive the missing jobs."""
+    await Job.create_table(if_not_exists=True)
+    await create_index(engine, Job, ["failed_at", "id"])
+    args = "CAST('[' || id || ']' AS json)" if is_postgres(engine) else "'[' || id || ']'"
+    for actor, queue, source in (
+        ("route_new_case", "routing", "cases WHERE routed_at IS NULL"),
+        ("send_mail", "mail", "outbound_mail WHERE status IN ('pending', 'sending')"),
+    ):
+        columns = "actor, queue, args, created_at, attempts, last_error"
+        values = f"'{actor}', '{queue}', {args}, CURRENT_TIMESTAMP, 0, ''"
+        await engine.run_ddl(
+            f"INSERT INTO jobs ({columns}) SELECT {values} FROM {source} ORDER BY id"  # noqa: S608 - constants
+        )
