@@ -10,6 +10,8 @@ from litestar.params import JSONBody, Parameter
 
 from helpdesk.api._common import MAX_ID, Limit, ObjectId
 from helpdesk.api.problems import responses
+from helpdesk.channels.email import delivery
+from helpdesk.channels.email.schemas import OutboundMailOut
 from helpdesk.domain import Priority, Status
 from helpdesk.policy import Principal
 from helpdesk.schemas import (
@@ -142,3 +144,17 @@ class CaseController(Controller):
         """Who changed what in this case, oldest first."""
         await cases.get_case(principal, case_id)  # the permission check: 404 if not visible
         return await audit.case_history(case_id)
+
+    @get("/{case_id:int}/mails", responses=responses(404))
+    async def case_mails(
+        self, principal: NamedDependency[Principal], case_id: ObjectId
+    ) -> list[OutboundMailOut]:
+        """The mails sent for this case (replies and automatic mails), oldest first,
+        each with its delivery state: ``queued``, ``sending``, ``unknown`` (the
+        sender stopped mid-send; it is sent again with the same Message-ID),
+        ``retrying`` (``last_error``, ``next_attempt_at``), ``sent`` (``sent_at``,
+        the server's ``server_reply``) or ``failed`` (``failed_at``, ``last_error``).
+
+        Seen by staff who may see the case; a case they may not see is not found.
+        """
+        return await delivery.case_mails(principal, case_id)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import msgspec
 
+from helpdesk.channels.email import delivery
+from helpdesk.channels.email.schemas import OutboundMailOut
 from helpdesk.policy import Action, Principal, may, require
 from helpdesk.schemas import AgentOut, CaseFilter, CaseOut, Customer360, MacroOut, MessageOut
 from helpdesk.services import agents, cases, customers, macros, messages
@@ -73,7 +75,8 @@ class MacroView(msgspec.Struct):
 
 
 class CaseView(msgspec.Struct):
-    """A case, its whole conversation, its customer and what the forms offer."""
+    """A case, its whole conversation with the delivery state of its mails, its
+    customer and what the forms offer."""
 
     header: Header
     case: CaseOut
@@ -84,6 +87,10 @@ class CaseView(msgspec.Struct):
     agents: list[Named]
     teams: list[Named]
     macros: list[MacroView]
+    reply_mails: dict[int, OutboundMailOut] = msgspec.field(default_factory=dict)
+    """The mail of each reply sent by mail, by the reply's message id."""
+    automatic_mails: list[OutboundMailOut] = msgspec.field(default_factory=list)
+    """Mails that carry no reply (acknowledgement, survey, …), oldest first."""
 
 
 class MacrosView(msgspec.Struct):
@@ -155,6 +162,7 @@ async def case_view(principal: Principal, case_id: int) -> CaseView:
         {m.author_customer_id for m in conversation if m.author_customer_id}
     )
     teams = await _teams()
+    mails = await delivery.mails_of_case(case_id)
     top = await header(principal)
     values = {
         "customer_name": customer.customer.name,
@@ -177,6 +185,8 @@ async def case_view(principal: Principal, case_id: int) -> CaseView:
             MacroView(id=m.id, name=m.name, text=macros.render_macro(m.body, values))
             for m in await macros.list_macros(principal)
         ],
+        reply_mails={m.case_message_id: m for m in mails if m.case_message_id is not None},
+        automatic_mails=[m for m in mails if m.case_message_id is None],
     )
 
 

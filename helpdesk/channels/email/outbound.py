@@ -1,48 +1,91 @@
-"""Outbound mail: queue replies and automatic mails, and send each at most once.
+"""Outbound mail: queue replies and automatic mails, and send each exactly once
+where SMTP allows it.
 
 A row in ``outbound_mail`` is created per mail with a deterministic
-Message-ID (unique), then :func:`send_outbound` claims it (``pending`` →
-``sending``), sends it over SMTP and marks it ``sent``. Running the send twice
-sends once: the second run finds the row claimed or sent. The one window left
-is a crash after the SMTP server accepted the mail and before the row is
-marked: the claim expires after :data:`CLAIM_TIMEOUT` and the mail is sent
-again. SMTP offers no way to close that window.
+Message-ID (unique), in the transaction that also records its sending job.
+:func:`send_outbound` claims the row (``pending`` → ``sending``), submits the
+mail over SMTP (:mod:`helpdesk.channels.email._smtp`) and marks it ``sent``,
+with the server's answer (``server_reply``), as soon as the server accepted
+the data and before QUIT: whatever fails after that (QUIT, the connection)
+neither fails nor resends the mail. Running the send twice, even at once,
+sends once: the second run finds the row claimed or sent.
 
-A temporary SMTP failure puts the row back to ``pending`` and raises, so the
-actor retries with backoff; a permanent one (5xx), or the last of
-:data:`MAX_ATTEMPTS`, marks it ``failed`` and leaves a note in the case.
+What is not promised, and why: SMTP has no way to ask a server whether it
+holds a mail. Two windows remain in which the server may have accepted a mail
+that is not marked ``sent``: the sender died between the server's answer and
+the update of the row (milliseconds), or the connection broke after the whole
+message went out and before the answer came. Both are resolved the one way
+the protocol allows, by sending again with the **same Message-ID**, which the
+recipient's mail system and mail client use to recognise a duplicate; each
+such outcome is counted in ``unknown_outcomes`` and shown to agents. A sent
+mail is never sent again.
+
+The claim is short (:data:`CLAIM_TIMEOUT`, 3 minutes): an SMTP session never
+runs past :data:`~helpdesk.channels.email._smtp.SEND_LIMIT` (150 s) after the
+claim, and a claim older than that plus a margin belongs to a sender that
+died. Whoever runs the job during a live claim that does not end within a few
+seconds schedules a job for its expiry, which then takes the mail over.
+
+A failed attempt is retried on the schedule :data:`RETRY_DELAYS` by a job for
+``next_attempt_at``, recorded with the row's new state in one transaction; a
+permanent answer (5xx), or the last of :data:`MAX_ATTEMPTS`, marks it
+``failed`` and leaves a note in the case. The delivery state shown to people
+is derived in :mod:`helpdesk.channels.email.delivery`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import smtplib
-import ssl
-from datetime import timedelta
-from email.message import EmailMessage
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from helpdesk.channels.email import compose
+from piccolo.columns import Column
+
+from helpdesk import jobs
+from helpdesk.channels.email import _render, _smtp, compose
+from helpdesk.channels.email._smtp import is_permanent
 from helpdesk.channels.email.filing import case_language
 from helpdesk.channels.email.loop_guard import claim_auto_reply
 from helpdesk.channels.email.schemas import ParsedMail
-from helpdesk.channels.email.tables import InboundMail, Mailbox, OutboundMail, ThreadKey
+from helpdesk.channels.email.tables import InboundMail, Mailbox, OutboundMail
 from helpdesk.channels.email.threading import remember_keys
-from helpdesk.db import on_commit, transaction
-from helpdesk.domain import Channel, MessageKind, case_reference
+from helpdesk.clock import utcnow
+from helpdesk.db import transaction
+from helpdesk.domain import Channel, MessageKind
 from helpdesk.i18n import translator
 from helpdesk.policy import SYSTEM
 from helpdesk.schemas import MessageIn
 from helpdesk.services import messages as message_service
-from helpdesk.services._convert import utcnow
-from helpdesk.storage import blob_store
-from helpdesk.tables import Attachment, Case, Customer, CustomerEmail, Message
-from helpdesk.tasks import ACTOR_OPTIONS
+from helpdesk.tables import Case, CustomerEmail, Message
 
-CLAIM_TIMEOUT = timedelta(minutes=10)
-MAX_ATTEMPTS = int(ACTOR_OPTIONS["max_retries"]) + 1
-"""Attempts of one mail before it is marked failed: those of the sending actor."""
-MAX_REFERENCES = 20
+logger = logging.getLogger(__name__)
+
+CLAIM_MARGIN = timedelta(seconds=30)
+"""Added to the longest SMTP session: time to record the answer, and clocks of
+workers that differ by a few seconds."""
+
+CLAIM_TIMEOUT = timedelta(seconds=_smtp.SEND_LIMIT) + CLAIM_MARGIN
+"""A claim older than this belongs to a sender that died: 150 s + 30 s."""
+
+RETRY_DELAYS: tuple[timedelta, ...] = tuple(
+    timedelta(minutes=m) for m in (0.5, 1, 2, 5, 10, 20, 30, 60)
+)
+"""Wait before the 2nd, 3rd, … attempt: about two hours in all."""
+
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+"""Attempts of one mail before it is marked failed."""
+
+LIVE_CLAIM_WAIT = timedelta(seconds=5)
+"""How long a job that finds the mail being sent waits for that attempt to end
+before it leaves a job for the claim's expiry instead."""
+
+DIED_MID_SEND = (
+    "Outcome unknown: the sender stopped during an attempt (its claim expired); "
+    "sending again with the same Message-ID."
+)
 
 
 class _Identity:
@@ -56,13 +99,11 @@ def configure(secret_key: str, domain: str) -> None:
     _Identity.domain = domain
 
 
-async def _enqueue_after_commit(outbound_id: int) -> None:
+def enqueue_send(outbound_id: int) -> None:
+    """Record the job that sends this mail, in the current transaction."""
     from helpdesk.channels.email.actors import send_mail
 
-    async def send() -> None:
-        await asyncio.to_thread(send_mail.send, outbound_id)
-
-    on_commit(send)
+    jobs.enqueue(send_mail, outbound_id)
 
 
 async def _insert(values: dict[str, Any]) -> int | None:
@@ -157,7 +198,7 @@ async def queue_acknowledgement(mailbox_id: int, case_id: int, parsed: ParsedMai
         )  # fmt: skip
         if outbound_id is not None:
             await remember_keys(case_id, [mid])
-            await _enqueue_after_commit(outbound_id)
+            enqueue_send(outbound_id)
     return outbound_id
 
 
@@ -168,7 +209,7 @@ async def queue_notice(
 
     ``key`` makes its Message-ID (one notice per ``kind`` and ``key``); the
     caller has already asked the loop guard. Joins the caller's transaction;
-    the send is enqueued after commit. None when the notice exists already.
+    its sending job is recorded in it. None when the notice exists already.
     """
     mid = compose.make_message_id(kind, key, _Identity.secret, _Identity.domain)
     async with transaction():
@@ -178,73 +219,174 @@ async def queue_notice(
              "body_text": text}
         )  # fmt: skip
         if outbound_id is not None:
-            await _enqueue_after_commit(outbound_id)
+            enqueue_send(outbound_id)
     return outbound_id
 
 
-async def _claim(outbound_id: int) -> int | None:
-    """Take the mail for sending; the number of this attempt, or None when taken or done."""
-    stale = utcnow() - CLAIM_TIMEOUT
-    claimed = await OutboundMail.update(
-        {OutboundMail.status: "sending", OutboundMail.claimed_at: utcnow(),
-         OutboundMail.attempts: OutboundMail.attempts + 1}
-    ).where(
-        (OutboundMail.id == outbound_id)
-        & ((OutboundMail.status == "pending")
-           | ((OutboundMail.status == "sending") & (OutboundMail.claimed_at < stale)))
-    ).returning(OutboundMail.attempts)  # fmt: skip
-    return int(claimed[0]["attempts"]) if claimed else None
+@dataclass(frozen=True)
+class _Attempt:
+    number: int
+    started: float
+    """:func:`time.monotonic` when the mail was claimed: the SMTP session's clock."""
 
 
-def is_permanent(exc: BaseException) -> bool:
-    """True for SMTP answers that no retry will change (5xx)."""
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return exc.smtp_code >= 500
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in exc.recipients.values())
-    return False
+async def _claim(outbound_id: int) -> _Attempt | None:
+    """Take the mail for sending: a pending mail that is due, or one whose claim
+    expired (its sender died mid-send; taking it over counts an unknown outcome).
+    None when it is sent, failed, not due, or being sent under a live claim."""
+    started, now = time.monotonic(), utcnow()
+    claim: dict[Column | str, Any] = {
+        OutboundMail.status: "sending",
+        OutboundMail.claimed_at: now,
+        OutboundMail.attempts: OutboundMail.attempts + 1,
+        OutboundMail.next_attempt_at: None,
+    }
+    due = OutboundMail.next_attempt_at.is_null() | (OutboundMail.next_attempt_at <= now)
+    claimed = (
+        await OutboundMail.update(claim)
+        .where((OutboundMail.id == outbound_id) & (OutboundMail.status == "pending") & due)
+        .returning(OutboundMail.attempts)
+    )
+    if not claimed:
+        takeover = {**claim, OutboundMail.unknown_outcomes: OutboundMail.unknown_outcomes + 1,
+                    OutboundMail.last_error: DIED_MID_SEND}  # fmt: skip
+        claimed = await OutboundMail.update(takeover).where(
+            (OutboundMail.id == outbound_id) & (OutboundMail.status == "sending")
+            & (OutboundMail.claimed_at < now - CLAIM_TIMEOUT)
+        ).returning(OutboundMail.attempts)  # fmt: skip
+    return _Attempt(int(claimed[0]["attempts"]), started) if claimed else None
 
 
 async def send_outbound(outbound_id: int) -> bool:
-    """Send one queued mail if nobody did; True when this call sent it.
+    """Make one attempt at a queued mail, unless it is sent, failed, not due or
+    being sent; True when this call sent it.
 
-    On a temporary failure the row goes back to ``pending`` and the error is
-    raised, so the actor's retries try again with backoff. A permanent
-    failure, or the last attempt, marks it ``failed`` (see :func:`mark_failed`)
-    and returns False.
+    The row is marked ``sent``, with the server's answer, as soon as the server
+    accepted the data, before QUIT. A failed attempt schedules the next one
+    (``pending`` with ``next_attempt_at`` and a job for that time) and returns
+    False; a permanent failure (5xx), or the last of :data:`MAX_ATTEMPTS`,
+    marks it ``failed`` (see :func:`mark_failed`). When another sender holds a
+    live claim, this call waits a few seconds for it to end, and otherwise
+    schedules a job for the moment the claim expires, so a sender that died is
+    replaced within :data:`CLAIM_TIMEOUT`.
+
+    Once begun, an attempt runs to its end and is recorded even if the caller
+    is cancelled (a job's time limit): it is shielded. Raises only when the
+    database fails; the job then runs again and finds the claim.
     """
     attempt = await _claim(outbound_id)
     if attempt is None:
+        await _look_again_when_claim_expires(outbound_id)
+        return False
+    task = asyncio.ensure_future(_attempt(outbound_id, attempt))
+    _IN_FLIGHT.add(task)
+    task.add_done_callback(_forget)
+    return await asyncio.shield(task)
+
+
+_IN_FLIGHT: set[asyncio.Future[bool]] = set()
+
+
+def _forget(task: asyncio.Future[bool]) -> None:
+    _IN_FLIGHT.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.debug("outbound attempt failed", exc_info=task.exception())
+
+
+async def _attempt(outbound_id: int, attempt: _Attempt) -> bool:
+    try:
+        message, mailbox = await _render.build(outbound_id)
+        session = await asyncio.to_thread(_smtp.deliver, mailbox, message, attempt.started)
+    except Exception as exc:
+        await _attempt_failed(outbound_id, attempt, exc)
         return False
     try:
-        message, mailbox = await _build(outbound_id)
-        await asyncio.to_thread(_smtp_send, mailbox, message)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        if is_permanent(exc) or attempt >= MAX_ATTEMPTS:
-            await mark_failed(outbound_id, error)
-            return False
-        await OutboundMail.update(
-            {OutboundMail.status: "pending", OutboundMail.last_error: error[:2000]}
-        ).where(OutboundMail.id == outbound_id)
-        raise
-    await OutboundMail.update({OutboundMail.status: "sent", OutboundMail.sent_at: utcnow()}).where(
-        OutboundMail.id == outbound_id
-    )
+        await _record_sent(outbound_id, session.reply)
+    finally:
+        await asyncio.to_thread(_smtp.finish, session)
     return True
 
 
+async def _record_sent(outbound_id: int, reply: str) -> None:
+    """Mark the mail sent with the server's answer. Only this call knows of the
+    acceptance, so a failing database is tried again for about 15 s (within the
+    claim's margin) before the error is raised."""
+    for pause in (0.5, 1, 2, 4, 8, None):
+        try:
+            await OutboundMail.update(
+                {OutboundMail.status: "sent", OutboundMail.sent_at: utcnow(),
+                 OutboundMail.server_reply: reply[:2000], OutboundMail.next_attempt_at: None}
+            ).where((OutboundMail.id == outbound_id) & (OutboundMail.status != "sent"))  # fmt: skip
+            return
+        except Exception:
+            if pause is None:
+                raise
+            logger.warning("recording the sending of mail %s failed; again in %s s",
+                           outbound_id, pause, exc_info=True)  # fmt: skip
+            await asyncio.sleep(pause)
+
+
+async def _attempt_failed(outbound_id: int, attempt: _Attempt, exc: Exception) -> None:
+    """Give up (permanent answer, or the last attempt), else schedule the next attempt."""
+    error = _smtp.describe(exc)[:2000]
+    if is_permanent(exc) or attempt.number >= MAX_ATTEMPTS:
+        await mark_failed(outbound_id, error)
+        return
+    due = utcnow() + RETRY_DELAYS[min(attempt.number, len(RETRY_DELAYS)) - 1]
+    unknown = int(isinstance(exc, _smtp.OutcomeUnknown))
+    async with transaction():
+        ours = await OutboundMail.update(
+            {OutboundMail.status: "pending", OutboundMail.last_error: error,
+             OutboundMail.next_attempt_at: due,
+             OutboundMail.unknown_outcomes: OutboundMail.unknown_outcomes + unknown}
+        ).where(
+            (OutboundMail.id == outbound_id) & (OutboundMail.status == "sending")
+            & (OutboundMail.attempts == attempt.number)
+        ).returning(OutboundMail.id)  # fmt: skip
+        if ours:
+            _enqueue_send_at(outbound_id, due)
+
+
+async def _look_again_when_claim_expires(outbound_id: int) -> None:
+    """Another sender holds the mail. An attempt mostly ends within a second: wait
+    up to :data:`LIVE_CLAIM_WAIT` for it; if it is still running, schedule a job
+    for the moment its claim expires, so that a sender that died is replaced."""
+    deadline = time.monotonic() + LIVE_CLAIM_WAIT.total_seconds()
+    while True:
+        row = (
+            await OutboundMail.select(OutboundMail.status, OutboundMail.claimed_at)
+            .where(OutboundMail.id == outbound_id)
+            .first()
+        )
+        if row is None or row["status"] != "sending" or row["claimed_at"] is None:
+            return  # done, or pending with its next attempt already scheduled
+        if time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(0.2)
+    async with transaction():
+        _enqueue_send_at(outbound_id, row["claimed_at"] + CLAIM_TIMEOUT + timedelta(seconds=1))
+
+
+def _enqueue_send_at(outbound_id: int, run_at: datetime) -> None:
+    """Record a job that tries this mail at ``run_at``, in the current transaction."""
+    from helpdesk.channels.email.actors import send_mail
+
+    jobs.enqueue(send_mail, outbound_id, run_at=run_at)
+
+
 async def mark_failed(outbound_id: int, reason: str) -> None:
-    """Give up on a mail, and tell the agents with a note in its case (if any),
-    in the case's language."""
+    """Give up on a mail (never one already sent) and tell the agents with a note
+    in its case (if any), in the case's language."""
+    open_ = (OutboundMail.id == outbound_id) & OutboundMail.status.not_in(["failed", "sent"])
     async with transaction():
         updated = (
             await OutboundMail.update(
-                {OutboundMail.status: "failed", OutboundMail.last_error: reason[:2000]}
+                {OutboundMail.status: "failed", OutboundMail.last_error: reason[:2000],
+                 OutboundMail.failed_at: utcnow(), OutboundMail.next_attempt_at: None}
             )
-            .where((OutboundMail.id == outbound_id) & (OutboundMail.status != "failed"))
+            .where(open_)
             .returning(OutboundMail.case, OutboundMail.to_address)
-        )
+        )  # fmt: skip
         if updated and updated[0]["case"] is not None:
             row = updated[0]
             _ = translator(await case_language(row["case"]))
@@ -253,117 +395,15 @@ async def mark_failed(outbound_id: int, reason: str) -> None:
             await message_service.add_note(SYSTEM, row["case"], MessageIn(body=text))
 
 
-def _notice(row: dict[str, Any], mailbox: dict[str, Any]) -> EmailMessage:
-    """A notice without a case: as rendered when queued, with no case reference."""
-    return compose.build(
-        compose.Outgoing(
-            message_id=row["message_id"], from_address=mailbox["address"],
-            from_name=mailbox["name"], to_address=row["to_address"], subject=row["subject"],
-            text=row["body_text"], auto_submitted=True,
-        )
-    )  # fmt: skip
-
-
-async def _build(outbound_id: int) -> tuple[EmailMessage, dict[str, Any]]:
-    row = await OutboundMail.select().where(OutboundMail.id == outbound_id).first()
-    assert row is not None
-    mailbox = await Mailbox.select().where(Mailbox.id == row["mailbox"]).first()
-    if mailbox is not None and row["case"] is None:
-        return _notice(row, mailbox), mailbox
-    case = await Case.select().where(Case.id == row["case"]).first()
-    if mailbox is None or case is None:
-        raise RuntimeError(f"outbound mail {outbound_id}: mailbox or case is gone")
-    customer = (
-        await Customer.select(Customer.name, Customer.locale)
-        .where(Customer.id == case["customer"])
-        .first()
-    )
-    locale = customer["locale"] if customer else "vi"
-    keys = (
-        await ThreadKey.select(ThreadKey.key)
-        .where(ThreadKey.case == case["id"])
-        .order_by(ThreadKey.id)
-    )
-    references = tuple(k["key"] for k in keys if k["key"] != row["message_id"])
-    if len(references) > MAX_REFERENCES:  # keep the root, as RFC 5322 suggests
-        references = (references[0], *references[-(MAX_REFERENCES - 1) :])
-    subject, text, html, attachments = await _body(
-        row, case, customer["name"] if customer else "", locale
-    )
-    outgoing = compose.Outgoing(
-        message_id=row["message_id"],
-        from_address=mailbox["address"],
-        from_name=mailbox["name"],
-        to_address=row["to_address"],
-        subject=subject,
-        text=text,
-        html=html,
-        in_reply_to=await _last_customer_message_id(case["id"]),
-        references=references,
-        attachments=attachments,
-        auto_submitted=row["kind"] != "reply",
-    )
-    return compose.build(outgoing), mailbox
-
-
-async def _last_customer_message_id(case_id: int) -> str | None:
-    row = (
-        await Message.select(Message.external_id)
-        .where((Message.case == case_id) & Message.external_id.is_not_null())
-        .order_by(Message.id, ascending=False)
-        .first()
-    )
-    return row["external_id"] if row else None
-
-
-async def _body(
-    row: dict[str, Any], case: dict[str, Any], customer_name: str, locale: str
-) -> tuple[str, str, str | None, tuple[compose.Attachment, ...]]:
-    """Subject, text, HTML and attachments of the mail."""
-    reference = case_reference(case["id"])
-    if row["kind"] != "reply":
-        subject, text = compose.render(
-            row["kind"], locale, customer_name=customer_name,
-            reference=reference, subject=case["subject"],
-        )  # fmt: skip
-        return f"{subject} [#{reference}]", text, None, ()
-    message = await Message.select().where(Message.id == row["message"]).first()
-    assert message is not None
-    files = await Attachment.select().where(Attachment.message == row["message"])
-    store = blob_store()
-    attachments: list[compose.Attachment] = []
-    for f in files:
-        content = await asyncio.to_thread(store.get, f["sha256"])
-        attachments.append(compose.Attachment(f["filename"], f["content_type"], content))
-    subject = compose.subject_with_reference(case["subject"], case["id"])
-    return subject, message["body_text"], message["body_html"] or None, tuple(attachments)
-
-
-def _smtp_send(mailbox: dict[str, Any], message: EmailMessage) -> None:
-    host, port, security = mailbox["smtp_host"], mailbox["smtp_port"], mailbox["smtp_security"]
-    if not host:
-        raise RuntimeError(f"mailbox {mailbox['id']} has no SMTP server")
-    client: smtplib.SMTP
-    if security == "tls":
-        client = smtplib.SMTP_SSL(host, port, timeout=30, context=ssl.create_default_context())
-    else:
-        client = smtplib.SMTP(host, port, timeout=30)
-    with client:
-        if security == "starttls":
-            client.starttls(context=ssl.create_default_context())
-        if mailbox["smtp_user"]:
-            client.login(mailbox["smtp_user"], mailbox["smtp_password"])
-        client.send_message(message)
-
-
 async def pending_outbound_ids(limit: int = 1000) -> list[int]:
-    """Mails not sent yet (pending, or claimed by a sender that died)."""
-    stale = utcnow() - CLAIM_TIMEOUT
+    """Mails to try now: pending and due, or claimed by a sender that died."""
+    now = utcnow()
+    due = OutboundMail.next_attempt_at.is_null() | (OutboundMail.next_attempt_at <= now)
     rows = (
         await OutboundMail.select(OutboundMail.id)
         .where(
-            (OutboundMail.status == "pending")
-            | ((OutboundMail.status == "sending") & (OutboundMail.claimed_at < stale))
+            ((OutboundMail.status == "pending") & due)
+            | ((OutboundMail.status == "sending") & (OutboundMail.claimed_at < now - CLAIM_TIMEOUT))
         )
         .order_by(OutboundMail.id)
         .limit(limit)
@@ -390,5 +430,5 @@ async def queue_case_acknowledgement(case_id: int, address: str) -> int | None:
         )  # fmt: skip
         if outbound_id is not None:
             await remember_keys(case_id, [mid])
-            await _enqueue_after_commit(outbound_id)
+            enqueue_send(outbound_id)
     return outbound_id

@@ -1,4 +1,5 @@
-"""What the email parser returns: frozen msgspec Structs, no database, no I/O.
+"""Structs of the email channel: what the parser returns (no database, no I/O),
+and the delivery state of outbound mail as the API and the console show it.
 
 Sequences are tuples so that a parsed mail really is immutable.
 """
@@ -6,6 +7,7 @@ Sequences are tuples so that a parsed mail really is immutable.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import msgspec
 
@@ -97,3 +99,54 @@ class ParsedMail(msgspec.Struct, frozen=True, kw_only=True):
     forwarded: bool
     defects: tuple[str, ...] = ()
     """What was odd about the mail (charset guesses, MIME defects), for logs and triage."""
+
+
+class DeliveryState(StrEnum):
+    """Where an outbound mail stands, as shown to people."""
+
+    QUEUED = "queued"
+    """Waiting for its first attempt."""
+    SENDING = "sending"
+    """An attempt is running."""
+    UNKNOWN = "unknown"
+    """The sender stopped mid-attempt (its claim expired): the server may or may
+    not have the mail; it is about to be sent again with the same Message-ID."""
+    RETRYING = "retrying"
+    """An attempt failed; the next one is due at ``next_attempt_at``."""
+    SENT = "sent"
+    """The server accepted it (``sent_at``, ``server_reply``)."""
+    FAILED = "failed"
+    """Given up (``failed_at``, ``last_error``); the case has a note about it."""
+
+
+class OutboundMailOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One mail the helpdesk sends for a case, and its delivery state.
+
+    "Sent" means the mail server we submit to accepted it, not that it reached
+    the recipient's inbox (a later bounce comes back as a mail of its own).
+    """
+
+    id: int
+    case_id: int | None
+    case_message_id: int | None
+    """The reply this mail carries; null for automatic mails (acknowledgements, surveys, …)."""
+    kind: str
+    """``reply``, ``acknowledgement``, … (what made the mail)."""
+    to_address: str
+    internet_message_id: str
+    """The mail's Message-ID header; the same on every attempt."""
+    state: DeliveryState
+    attempts: int
+    created_at: datetime
+    sending_since: datetime | None = None
+    """When the running (or stopped) attempt began, for ``sending`` and ``unknown``."""
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
+    server_reply: str = ""
+    """The server's answer that accepted the mail, e.g. ``250 2.0.0 Ok: queued as 4Xq``."""
+    last_error: str = ""
+    """The server's answer (or the local error) of the last failed attempt."""
+    unknown_outcomes: int = 0
+    """Attempts whose outcome stayed unknown, each followed by a resend with the same
+    Message-ID: the recipient may hold up to this many extra copies."""

@@ -82,12 +82,22 @@ class ThreadKey(Table, tablename="thread_keys"):
 
 
 class OutboundMail(Table, tablename="outbound_mail"):
-    """A mail we send: one row per reply or notice, sent at most once.
+    """A mail we send: one row per reply or notice (see
+    :mod:`helpdesk.channels.email.outbound` for what "sent once" promises).
 
     ``case`` is empty for a notice about a mail that opened no case (a mail
     over the size limit); such a notice carries its ``subject`` and
     ``body_text``, rendered when it was queued. Mails of a case are rendered
     when they are sent, and leave both empty.
+
+    ``status``: ``pending`` (waiting for an attempt, due at
+    ``next_attempt_at`` when set), ``sending`` (claimed at ``claimed_at``),
+    ``sent`` (at ``sent_at``; ``server_reply`` is the server's answer to the
+    data), ``failed`` (at ``failed_at``; ``last_error`` says why).
+    ``last_error`` is the server's answer, or the local error, of the last
+    failed attempt. ``unknown_outcomes`` counts attempts whose outcome stayed
+    unknown (the sender died, or the answer to the data never came), each
+    followed by a resend with the same Message-ID.
     """
 
     id = Serial(primary_key=True)
@@ -105,6 +115,10 @@ class OutboundMail(Table, tablename="outbound_mail"):
     claimed_at = Timestamptz(null=True, default=None)
     sent_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    server_reply = Text(default="")
+    next_attempt_at = Timestamptz(null=True, default=None)
+    failed_at = Timestamptz(null=True, default=None)
+    unknown_outcomes = Integer(default=0)
 
 
 class AutoReplyLog(Table, tablename="auto_reply_log"):

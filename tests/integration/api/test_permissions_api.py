@@ -192,6 +192,7 @@ MATRIX: list[Endpoint] = [
         _with_body(_case, lambda api: {"target_id": api.make_case(api.team_a).id}),
     ),
     Endpoint("GET", "/cases/{case}/audit", TEAM_A_CASE, _with_body(_case, None)),
+    Endpoint("GET", "/cases/{case}/mails", TEAM_A_CASE, _with_body(_case, None)),
     Endpoint("GET", "/attachments/{attachment}", TEAM_A_CASE, _with_body(_attachment, None)),
     # customers
     Endpoint(

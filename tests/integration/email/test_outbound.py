@@ -7,14 +7,15 @@ in-process (Stub) broker with worker threads, as the embedded mode does.
 from __future__ import annotations
 
 import asyncio
-import smtplib
 from collections.abc import Iterator
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import dramatiq
 import pytest
 
+from helpdesk import jobs
 from helpdesk.channels.email import outbound
 from helpdesk.channels.email.outbound import (
     pending_outbound_ids,
@@ -22,7 +23,8 @@ from helpdesk.channels.email.outbound import (
     send_outbound,
 )
 from helpdesk.channels.email.tables import OutboundMail
-from helpdesk.db import current_engine
+from helpdesk.clock import utcnow
+from helpdesk.db import current_engine, transaction
 from helpdesk.events import MessageAdded
 from helpdesk.schemas import AttachmentIn, MessageIn
 from helpdesk.services import messages
@@ -47,10 +49,12 @@ REPLY_HTML = "<p>Chào anh Nam,</p><p>Hoá đơn đã được gửi lại.</p>"
 
 @pytest.fixture
 def worker(db: EventLog) -> Iterator[dramatiq.Broker]:
-    """The embedded broker with two worker threads consuming it."""
+    """The embedded broker with two worker threads consuming it, and the job dispatcher."""
     broker = setup_broker(None, current_engine())
     running = start_worker(broker, 2)
+    jobs.start_dispatcher(broker)
     yield broker
+    jobs.stop_dispatcher()
     running.stop()
 
 
@@ -77,15 +81,20 @@ def parts(mail: EmailMessage) -> dict[str, Any]:
 
 
 async def test_agent_reply_is_sent_by_the_actor_once_with_retries(
-    db: EventLog, worker: dramatiq.Broker, mailbox_user: MailboxUser, smtp_sink: SmtpSink
+    db: EventLog,
+    worker: dramatiq.Broker,
+    mailbox_user: MailboxUser,
+    smtp_sink: SmtpSink,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(outbound, "RETRY_DELAYS", (timedelta(milliseconds=300),))  # quick retry
     # Given a case opened by mail and an agent's reply with HTML and a file
     customer = new_address()
     case_id, customer_mid = await open_case_by_mail(
         mailbox_user, smtp_sink, sender=customer, subject="Xin gửi lại hoá đơn"
     )
     agent = await make_agent()
-    reply = await messages.reply(
+    await messages.reply(
         agent,
         case_id,
         MessageIn(
@@ -96,13 +105,13 @@ async def test_agent_reply_is_sent_by_the_actor_once_with_retries(
     )
     # and an SMTP server that fails the first attempt (451)
     smtp_sink.fail_next(1)
-    # When the reply event reaches the listener, and the actor is sent twice more
-    from helpdesk.channels.email.actors import deliver_reply, enqueue_on_reply
+    # When the reply event reaches the reactor three times (three mail jobs)
+    from helpdesk.channels.email.actors import enqueue_on_reply
 
     [event] = [e for e in db.events if isinstance(e, MessageAdded) and e.kind == "reply"]
-    await enqueue_on_reply(event)
-    await asyncio.to_thread(deliver_reply.send, reply.id)
-    await asyncio.to_thread(deliver_reply.send, reply.id)
+    async with transaction():
+        for _ in range(3):
+            await enqueue_on_reply(event)
     await asyncio.to_thread(worker.join, "mail", timeout=30_000)
 
     # Then exactly one mail went out, after one refused attempt
@@ -110,7 +119,8 @@ async def test_agent_reply_is_sent_by_the_actor_once_with_retries(
     [sent] = smtp_sink.messages
     [row] = await outbound_rows()
     assert (row["status"], row["attempts"], row["kind"]) == ("sent", 2, "reply")
-    assert "451" in row["last_error"]
+    assert row["last_error"] == "451 4.3.0 Temporary failure (SmtpSink.fail_next)"
+    assert row["server_reply"] == "250 2.0.0 OK: queued"
     mail = sent.parsed()
     assert sent.rcpt_tos == (customer,)
     assert mail["Message-ID"] == row["message_id"]
@@ -162,13 +172,17 @@ async def test_temporary_failure_is_retried_permanent_failure_gives_up(
     second = await queue_reply((await messages.reply(agent, case_id, MessageIn(body="Hai"))).id)
     assert first is not None
     assert second is not None
-    # A 4xx: the row goes back to pending and the error is raised for the actor to retry
+    # A 4xx: the row goes back to pending, due again after the first retry delay
     smtp_sink.fail_next(1, 451)
-    with pytest.raises(smtplib.SMTPDataError):
-        await send_outbound(first)
+    assert await send_outbound(first) is False
     row = await OutboundMail.select().where(OutboundMail.id == first).first()
     assert row is not None
     assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert row["next_attempt_at"] > utcnow() + outbound.RETRY_DELAYS[0] - timedelta(seconds=10)
+    assert await send_outbound(first) is False  # not due yet: nothing is sent early
+    await OutboundMail.update({OutboundMail.next_attempt_at: utcnow()}).where(
+        OutboundMail.id == first
+    )
     assert await send_outbound(first) is True
     # A 5xx: no retry helps; the mail is marked failed and the agents are told
     smtp_sink.fail_next(1, 550)

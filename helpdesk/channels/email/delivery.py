@@ -1,0 +1,91 @@
+"""The delivery state of outbound mail: read side, for the API and the console.
+
+The state is derived from the ``outbound_mail`` row (see
+:class:`~helpdesk.channels.email.schemas.DeliveryState`); nothing here writes.
+A case's mails cost one query, however many there are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from helpdesk.channels.email import outbound
+from helpdesk.channels.email.schemas import DeliveryState, OutboundMailOut
+from helpdesk.channels.email.tables import OutboundMail
+from helpdesk.clock import utcnow
+from helpdesk.policy import Action, Principal, require
+from helpdesk.services import cases
+
+
+def delivery_state(row: dict[str, Any], now: datetime) -> DeliveryState:
+    """The state of one ``outbound_mail`` row at ``now``."""
+    status = row["status"]
+    if status == "sent":
+        return DeliveryState.SENT
+    if status == "failed":
+        return DeliveryState.FAILED
+    if status == "sending":
+        claimed_at = row["claimed_at"]
+        expired = claimed_at is None or claimed_at < now - outbound.CLAIM_TIMEOUT
+        return DeliveryState.UNKNOWN if expired else DeliveryState.SENDING
+    return DeliveryState.RETRYING if row["attempts"] > 0 else DeliveryState.QUEUED
+
+
+def mail_out(row: dict[str, Any], now: datetime) -> OutboundMailOut:
+    """The API shape of one ``outbound_mail`` row."""
+    state = delivery_state(row, now)
+    in_attempt = state in (DeliveryState.SENDING, DeliveryState.UNKNOWN)
+    return OutboundMailOut(
+        id=row["id"],
+        case_id=row["case"],
+        case_message_id=row["message"],
+        kind=row["kind"],
+        to_address=row["to_address"],
+        internet_message_id=row["message_id"],
+        state=state,
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+        sending_since=row["claimed_at"] if in_attempt else None,
+        next_attempt_at=row["next_attempt_at"] if state is DeliveryState.RETRYING else None,
+        sent_at=row["sent_at"],
+        failed_at=row["failed_at"],
+        server_reply=row["server_reply"],
+        last_error=row["last_error"],
+        unknown_outcomes=row["unknown_outcomes"],
+    )
+
+
+_COLUMNS = (
+    OutboundMail.id, OutboundMail.case, OutboundMail.message, OutboundMail.kind,
+    OutboundMail.to_address, OutboundMail.message_id, OutboundMail.status,
+    OutboundMail.attempts, OutboundMail.created_at, OutboundMail.claimed_at,
+    OutboundMail.next_attempt_at, OutboundMail.sent_at, OutboundMail.failed_at,
+    OutboundMail.server_reply, OutboundMail.last_error, OutboundMail.unknown_outcomes,
+)  # fmt: skip
+
+
+async def mails_of_case(case_id: int) -> list[OutboundMailOut]:
+    """Every outbound mail of a case, oldest first, in one query.
+
+    No permission check: for read models that already checked the case
+    (:func:`helpdesk.services.workspace.case_view`); others use :func:`case_mails`.
+    """
+    rows = (
+        await OutboundMail.select(*_COLUMNS)
+        .where(OutboundMail.case == case_id)
+        .order_by(OutboundMail.id)
+    )
+    now = utcnow()
+    return [mail_out(row, now) for row in rows]
+
+
+async def case_mails(principal: Principal, case_id: int) -> list[OutboundMailOut]:
+    """The outbound mails of a case with their delivery state, for staff who may
+    see the case: :class:`~helpdesk.errors.NotFoundError` when the case is out of
+    their sight (as reading the case), then
+    :class:`~helpdesk.errors.PermissionDeniedError` for anyone not staff (server
+    answers are not for customers)."""
+    await cases.get_case(principal, case_id)
+    require(principal, Action.VIEW_DIRECTORY)
+    return await mails_of_case(case_id)
