@@ -104,6 +104,9 @@ class JobSpec(msgspec.Struct, frozen=True):
 
 # --- running a job ---------------------------------------------------------------------
 
+_FUNCTIONS: dict[str, JobFunction] = {}
+"""Each kind of job's function by actor name (for :func:`run_due_here`)."""
+
 
 def durable_actor(queue_name: str) -> Callable[[JobFunction], dramatiq.Actor[..., Any]]:
     """Declare ``fn`` as the function of a kind of job, run by Dramatiq on ``queue_name``.
@@ -114,6 +117,8 @@ def durable_actor(queue_name: str) -> Callable[[JobFunction], dramatiq.Actor[...
     """
 
     def decorate(fn: JobFunction) -> dramatiq.Actor[..., Any]:
+        _FUNCTIONS[fn.__name__] = fn
+
         @wraps(fn)
         async def run(job_id: int, *args: Any) -> None:
             await run_job(job_id, fn, args)
@@ -335,22 +340,22 @@ async def _mark_resent(ids: list[int], now: datetime) -> None:
 
 
 async def _pending_page(
-    after: int, *, created_before: datetime, due_before: datetime
+    after: int, *, created_before: datetime, due_before: datetime, limit: int | None = _PAGE
 ) -> list[JobSpec]:
-    rows = (
-        await Job.select(
+    query = (
+        Job.select(
             Job.id, Job.actor, Job.queue, Job.args, Job.run_at, Job.created_at, Job.resent_at
         )
         .where(
             Job.failed_at.is_null()
             & (Job.id > after)
-            & (Job.created_at < created_before)
-            & (Job.run_at.is_null() | (Job.run_at < due_before))
+            & (Job.created_at <= created_before)
+            & (Job.run_at.is_null() | (Job.run_at <= due_before))
         )
         .order_by(Job.id)
-        .limit(_PAGE)
         .output(load_json=True)
     )
+    rows = await (query.limit(limit) if limit is not None else query)
     return [msgspec.convert(row, JobSpec) for row in rows]
 
 
@@ -375,6 +380,30 @@ async def relay_forever(broker: dramatiq.Broker, interval: float = RELAY_INTERVA
                                exc_info=True)  # fmt: skip
             failing = True
         await asyncio.sleep(interval)
+
+
+async def run_due_here() -> int:
+    """Run every due job in this process, each at most once, without the
+    broker's queues (a one-shot command of the embedded mode, e.g.
+    ``helpdesk mail --once``); jobs those runs make are run too. A job that
+    fails is counted as usual and stays for a later run. Returns how many ran.
+    """
+    ran: set[int] = set()
+    while True:
+        now = utcnow()
+        due = [
+            spec
+            for spec in await _pending_page(0, created_before=now, due_before=now, limit=None)
+            if spec.id not in ran
+        ]
+        if not due:
+            return len(ran)
+        for spec in due:
+            ran.add(spec.id)
+            try:
+                await run_job(spec.id, _FUNCTIONS[spec.actor], spec.args)
+            except Exception as exc:  # counted in the row; a later run retries it
+                logger.warning("job %s (%s) failed: %s", spec.id, spec.actor, exc)
 
 
 async def pending_jobs() -> int:

@@ -14,12 +14,12 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
 from typing import Any, TypeVar
 
 import click
 import msgspec
 
+from helpdesk import jobs
 from helpdesk.channels.email import imap
 from helpdesk.channels.email.ingest import IngestResult, reprocess_quarantined
 from helpdesk.channels.email.mailboxes import (
@@ -256,16 +256,7 @@ async def _fetch_all() -> list[MailboxReport]:
 
 
 async def _follow_up_here() -> None:
-    """Route the unrouted cases and send the queued mail once, in this process
-    (embedded mode). A temporary SMTP failure leaves the mail queued; both
-    steps are idempotent, so a running ``helpdesk run`` may do them too."""
-    from helpdesk.channels.email.outbound import pending_outbound_ids, send_outbound
-    from helpdesk.routing.assign import route_case, unrouted_cases
-
-    for case_id in await unrouted_cases(timedelta(seconds=0)):
-        await route_case(case_id)
-    for outbound_id in await pending_outbound_ids():
-        try:
-            await send_outbound(outbound_id)
-        except Exception as exc:  # left pending; the next run or worker retries
-            logger.warning("outbound mail %s not sent yet: %s", outbound_id, exc)
+    """Run the jobs the fetch made (routing, acknowledgements, …) once, in this
+    process (embedded mode: no worker runs here). Every job is idempotent, so
+    a running ``helpdesk run`` may do them too; one that fails stays for it."""
+    await jobs.run_due_here()

@@ -16,7 +16,6 @@ in the team's queue (see :mod:`helpdesk.routing.queue`).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -41,7 +40,7 @@ from helpdesk.services._convert import json_dict, json_list, utcnow
 from helpdesk.services.teams import default_team_id
 from helpdesk.tables import Agent, Case, CaseTag, Message
 
-__all__ = ["route_case", "unrouted_cases"]
+__all__ = ["route_case"]
 
 _ATTEMPTS = 5
 _CASE_COLUMNS = (
@@ -214,14 +213,3 @@ async def _record(case: dict[str, Any], plan: _Plan) -> None:
         if plan.reason != "rule" and plan.team_id is not None:
             await remember_last_agent(plan.team_id, plan.assignee_id)
         await record_assignment(case_id, plan.team_id, plan.assignee_id, None, plan.reason)
-
-
-async def unrouted_cases(older_than: timedelta, limit: int = 500) -> list[int]:
-    """Cases still waiting for routing after ``older_than`` (their message was lost)."""
-    rows = (
-        await Case.select(Case.id)
-        .where(Case.routed_at.is_null() & (Case.created_at < utcnow() - older_than))
-        .order_by(Case.id)
-        .limit(limit)
-    )
-    return [int(r["id"]) for r in rows]

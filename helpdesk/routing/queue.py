@@ -179,25 +179,3 @@ async def refill_after_case(case_id: int, freed_agent_id: int | None = None) -> 
     for team_id in sorted(team_ids):
         made += await assign_waiting(team_id)
     return made
-
-
-async def teams_with_waiting_cases() -> list[int]:
-    """Teams with an assigning strategy and at least one unassigned open case.
-
-    For the periodic sweep: a refill whose message was lost (a crash after
-    commit) is made up for by filling these queues again.
-    """
-    rows = await TeamRouting.select(TeamRouting.team).where(TeamRouting.strategy != Strategy.MANUAL)
-    teams = [int(row["team"]) for row in rows]
-    if not teams:
-        return []
-    waiting = await (
-        Case.select(Case.team)
-        .where(
-            Case.team.is_in(teams)
-            & Case.assignee.is_null()
-            & Case.status.is_in(list(OPEN_STATUSES))
-        )
-        .distinct()
-    )
-    return sorted(int(row["team"]) for row in waiting)

@@ -252,3 +252,23 @@ async def test_a_job_held_but_stuck_is_sent_again_after_a_while(db: EventLog) ->
     assert await jobs.relay_once(stalled, stale) == 0
     [row] = await Job.select(Job.resent_at)
     assert row["resent_at"] is not None
+
+
+async def test_a_one_shot_command_runs_the_due_jobs_itself(db: EventLog) -> None:
+    # Given due jobs, one that fails, and one due only later (no broker, no worker)
+    setup_broker(None, current_engine())
+    probe, failing = Probe(), Probe(fail_first=5)
+    await enqueue_values(probe.actor, range(3))
+    await enqueue_values(failing.actor, range(1))
+    async with transaction():
+        jobs.enqueue(probe.actor, 99, run_at=utcnow() + timedelta(hours=1))
+    # When the command runs them here
+    assert await jobs.run_due_here() == 4
+    # Then each due job ran once: the good ones are done, the failing one is counted
+    assert sorted(probe.runs) == [0, 1, 2]
+    assert failing.runs == [0]
+    rows = await Job.select(Job.actor, Job.attempts).order_by(Job.id)
+    assert [(r["actor"], r["attempts"]) for r in rows] == [
+        (failing.actor.actor_name, 1),
+        (probe.actor.actor_name, 0),
+    ]
