@@ -19,7 +19,7 @@ import pytest
 
 from helpdesk import jobs
 from helpdesk.clock import utcnow
-from helpdesk.db import current_engine, transaction
+from helpdesk.db import current_engine, is_postgres, transaction
 from helpdesk.tables import Job
 from helpdesk.tasks import setup_broker, start_worker, stop_worker
 from tests.conftest import EventLog
@@ -272,3 +272,33 @@ async def test_a_one_shot_command_runs_the_due_jobs_itself(db: EventLog) -> None
         (failing.actor.actor_name, 1),
         (probe.actor.actor_name, 0),
     ]
+
+
+async def test_a_stopping_worker_finishes_its_running_job_before_closing_the_pool(
+    db: EventLog,
+) -> None:
+    # Given a worker running a job that still needs the database after a while
+    broker = setup_broker(None, current_engine())
+    worker = start_worker(broker, 1)
+    jobs.start_dispatcher(broker)
+    started = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    seen: list[tuple[int, bool]] = []
+    engine = current_engine()
+
+    async def slow_job(value: int) -> None:
+        loop.call_soon_threadsafe(started.set)
+        await asyncio.sleep(1.0)
+        pooled = not is_postgres(engine) or engine.pool is not None  # its loop's pool is open
+        seen.append((await Job.count(), pooled))
+
+    slow_job.__name__ = f"slow_{uuid.uuid4().hex[:8]}"
+    actor = jobs.durable_actor("default")(slow_job)
+    await enqueue_values(actor, range(1))
+    await asyncio.wait_for(started.wait(), 10)
+    # When the worker is stopped mid-job
+    jobs.stop_dispatcher()
+    await asyncio.to_thread(stop_worker, worker)
+    # Then the job finished, its row is deleted, and nothing was counted as failed
+    assert seen == [(1, True)]
+    assert await Job.count() == 0
