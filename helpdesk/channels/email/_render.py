@@ -36,8 +36,8 @@ async def build(outbound_id: int) -> tuple[EmailMessage, dict[str, Any]]:
     row = await OutboundMail.select().where(OutboundMail.id == outbound_id).first()
     assert row is not None
     mailbox = await Mailbox.select().where(Mailbox.id == row["mailbox"]).first()
-    if mailbox is not None and row["case"] is None:
-        return _notice(row, mailbox), mailbox
+    if mailbox is not None and (row["case"] is None or row["body_text"]):
+        return _notice(row, mailbox), mailbox  # rendered when queued (e.g. a survey)
     case = await Case.select().where(Case.id == row["case"]).first()
     if mailbox is None or case is None:
         raise RuntimeError(f"outbound mail {outbound_id}: mailbox or case is gone")

@@ -56,8 +56,9 @@ async def queue_survey_mail(case_id: int) -> int | None:
         case_subject=case["subject"], link=f"{_Links.base_url}/support/survey/{token}",
     )  # fmt: skip
     return await queue_system_mail(
-        address["address"], kind="survey", key=f"{case_id}.{key}", subject=subject, text=text
-    )
+        address["address"], kind="survey", key=f"{case_id}.{key}", subject=subject, text=text,
+        case_id=case_id,
+    )  # fmt: skip
 
 
 @jobs.durable_actor("mail")

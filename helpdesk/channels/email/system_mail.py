@@ -60,12 +60,14 @@ async def _sending_mailbox() -> int | None:
 
 
 async def queue_system_mail(
-    to_address: str, *, kind: str, key: str, subject: str, text: str
+    to_address: str, *, kind: str, key: str, subject: str, text: str, case_id: int | None = None
 ) -> int | None:
     """Queue one mail to ``to_address``; its outbound id, or None when it was
     queued before (same ``kind`` and ``key``) or no mailbox can send it.
 
     Joins the caller's transaction, which also records the job that sends it.
+    ``case_id``: the case the mail is about, so the case page lists it (it is
+    still sent as rendered here).
     """
     mailbox_id = await _sending_mailbox()
     if mailbox_id is None:
@@ -73,7 +75,7 @@ async def queue_system_mail(
         return None
     async with transaction():
         outbound_id = await outbound._insert(
-            {"case": None, "message": None, "mailbox": mailbox_id, "kind": kind,
+            {"case": case_id, "message": None, "mailbox": mailbox_id, "kind": kind,
              "to_address": to_address.lower(), "message_id": _message_id(kind, key),
              "subject": subject, "body_text": text}
         )  # fmt: skip

@@ -82,6 +82,7 @@ def test_portal_survey_by_mailed_link_without_signing_in(api: Api) -> None:
     assert api.run(queue_survey_mail, case.id) is None
     (mail,) = mails(api, "survey")
     assert mail["to_address"] == customer.emails[0]
+    assert mail["case"] == case.id  # listed with the case's mails
     assert mail["subject"] == f"How did we do? [#{case.reference}]"
     found = SURVEY_LINK.search(mail["body_text"])
     assert found
