@@ -108,9 +108,17 @@ class SessionCodec:
         """The CSRF token of a session nonce."""
         return hmac.new(self._key, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
 
-    def csrf_ok(self, session: ConsoleSession, token: str | None) -> bool:
-        """True when ``token`` is the CSRF token of ``session`` (constant-time)."""
-        return bool(token) and hmac.compare_digest(self.csrf_token(session.nonce), str(token))
+    def csrf_ok(self, session: ConsoleSession, token: object) -> bool:
+        """True when ``token`` is the CSRF token of ``session`` (constant-time).
+
+        Anything else is refused, never raised on: a missing token, an uploaded
+        file, a text with non-ASCII characters (a real token is hex).
+        """
+        return (
+            isinstance(token, str)
+            and token.isascii()  # compare_digest raises TypeError on non-ASCII text
+            and hmac.compare_digest(self.csrf_token(session.nonce), token)
+        )
 
     def new_session(self, now: float | None = None) -> ConsoleSession:
         """A fresh anonymous session, to be written to the cookie."""

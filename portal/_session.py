@@ -80,8 +80,16 @@ class PortalCodec:
         return hmac.new(self._key, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
 
     def csrf_ok(self, session: PortalSession, token: object) -> bool:
-        """True when ``token`` is the session's CSRF token (constant-time)."""
-        return bool(token) and hmac.compare_digest(self.csrf_token(session.nonce), str(token))
+        """True when ``token`` is the session's CSRF token (constant-time).
+
+        Anything else is refused, never raised on: a missing token, an uploaded
+        file, a text with non-ASCII characters (a real token is hex).
+        """
+        return (
+            isinstance(token, str)
+            and token.isascii()  # compare_digest raises TypeError on non-ASCII text
+            and hmac.compare_digest(self.csrf_token(session.nonce), token)
+        )
 
     def _with_token(self, session: PortalSession) -> PortalSession:
         session.csrf_token = self.csrf_token(session.nonce)

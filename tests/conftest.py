@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 import redis
+from hypothesis import settings
 
 from helpdesk import events
 from helpdesk.db import bind_engine, close_pool, create_engine, start_pool
@@ -34,6 +35,14 @@ POSTGRES_URL = os.environ.get(
     "HELPDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# In CI the property tests must not pass or fail by chance: the same examples
+# every run (derandomize, which also means no example database), no timing
+# deadline on a loaded runner, and a failure prints the blob that replays it
+# (@reproduce_failure). Locally Hypothesis keeps exploring new examples.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

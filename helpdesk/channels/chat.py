@@ -143,7 +143,10 @@ def sign_visitor_token(secret_key: str, case_id: int, customer_id: int) -> str:
 
 
 def read_visitor_token(secret_key: str, token: str) -> tuple[int, int] | None:
-    """``(case_id, customer_id)`` of a genuine token; None when forged or malformed."""
+    """``(case_id, customer_id)`` of a genuine token; None when forged or malformed
+    (non-ASCII text included: compare_digest would raise TypeError on it)."""
+    if not token.isascii():
+        return None
     payload, _, mac = token.rpartition(".")
     parts = payload.split(".")
     if len(parts) != 4 or parts[0] != "v1" or not (parts[1].isdigit() and parts[2].isdigit()):

@@ -73,7 +73,9 @@ def survey_token(secret: str, case_id: int, key: str) -> str:
 
 
 def _parse_token(secret: str, token: str) -> tuple[int, str]:
-    parts = token.split(".")
+    # A real token is ASCII; refusing anything else first also keeps out the
+    # non-ASCII digits str.isdigit() accepts, and compare_digest's TypeError on them.
+    parts = token.split(".") if token.isascii() else []
     if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
         case_id, key = int(parts[0]), parts[1]
         if hmac.compare_digest(survey_token(secret, case_id, key), token):

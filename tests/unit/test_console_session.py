@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
+
 import pytest
 
 from agent_console._pages import safe_next
@@ -15,6 +18,22 @@ def signed_in(agent_id: int = 7) -> str:
     session = codec.new_session(NOW)
     session.sign_in(agent_id, NOW)
     return codec.dumps(session)
+
+
+def with_signature_changed(cookie: str) -> str:
+    """``cookie`` with one bit of its signature flipped: never the genuine cookie.
+
+    (Changing a character of the base64 text would not do: the last one may
+    differ only in bits the decoder ignores.)"""
+    payload, signature = cookie.split(".")
+    mac = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    mac[0] ^= 1
+    return f"{payload}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+
+def with_last_char_changed(token: str) -> str:
+    """``token`` with its last character replaced by a different one: never equal."""
+    return token[:-1] + ("1" if token[-1] == "0" else "0")
 
 
 def test_a_session_survives_the_round_trip() -> None:
@@ -39,7 +58,7 @@ def test_another_process_with_the_same_key_accepts_the_cookie() -> None:
         "a.b.c",
         "!!!.???",
         signed_in().replace(".", "x.", 1),  # payload changed
-        signed_in()[:-2] + "AA",  # signature changed
+        with_signature_changed(signed_in()),
         SessionCodec("another-secret-key-0123456789").dumps(codec.new_session(NOW)),
         "x" * 3000,
     ],
@@ -61,13 +80,31 @@ def test_the_csrf_token_belongs_to_one_session_and_changes_on_sign_in_and_out() 
     assert codec.csrf_ok(session, visitor_token)
     assert not codec.csrf_ok(session, None)
     assert not codec.csrf_ok(session, "")
-    assert not codec.csrf_ok(session, visitor_token[:-1] + "0")
+    assert not codec.csrf_ok(session, with_last_char_changed(visitor_token))
     session.sign_in(3, NOW)
     assert not codec.csrf_ok(session, visitor_token)
     agent_token = session.csrf_token
     session.sign_out(NOW)
     assert not codec.csrf_ok(session, agent_token)
     assert session.agent_id is None
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        pytest.param(lambda token: token[:-1] + "é", id="one-letter-accented"),
+        pytest.param(lambda token: "đ" * len(token), id="all-non-ascii"),
+        pytest.param(lambda token: "\ud800" + token[1:], id="lone-surrogate"),
+        pytest.param(lambda token: token.encode(), id="bytes"),
+        pytest.param(lambda token: 0, id="not-text"),
+    ],
+)
+def test_a_csrf_token_of_the_wrong_kind_is_refused_not_raised_on(
+    wrong: Callable[[str], object],
+) -> None:
+    session = codec.new_session(NOW)
+    assert not codec.csrf_ok(session, wrong(session.csrf_token))
+    assert codec.csrf_ok(session, session.csrf_token)
 
 
 def test_a_flash_message_is_shown_once() -> None:

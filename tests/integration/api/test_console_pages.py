@@ -7,6 +7,7 @@ import html
 import re
 from pathlib import Path
 
+from httpx import Response
 from litestar.testing import TestClient
 
 from helpdesk.app import create_app
@@ -18,7 +19,7 @@ from tests.integration.api.conftest import MAX_ATTACHMENT_BYTES, Api
 from tests.integration.api.test_console_permissions import console_sign_in, csrf_token
 
 
-def post(api: Api, url: str, token: str, **data: str) -> object:
+def post(api: Api, url: str, token: str, **data: str) -> Response:
     return api.client.post(url, data={**data, "_csrf": token}, follow_redirects=False)
 
 
@@ -53,6 +54,20 @@ def test_merging_into_an_unknown_case_says_so_on_the_case_page(api: Api) -> None
     assert "Không tìm thấy trang hoặc yêu cầu này" in response.text
     bad = post(api, f"/console/cases/{case.id}/merge", token, target="không phải mã")
     assert bad.status_code == 422
+
+
+def test_a_csrf_token_with_non_ascii_characters_is_refused_not_a_crash(api: Api) -> None:
+    case = api.make_case(api.team_a)
+    token = console_sign_in(api, "agent_a")
+    url = f"/console/cases/{case.id}/note"
+    # In the form field and in the header (which the server reads as Latin-1)
+    assert post(api, url, token[:-1] + "é", body="x").status_code == 403
+    assert post(api, url, "đ" * len(token), body="x").status_code == 403
+    header = {b"x-csrf-token": (token[:-1] + "é").encode("latin-1")}
+    by_header = api.client.post(url, data={"body": "x"}, headers=header, follow_redirects=False)
+    assert by_header.status_code == 403
+    # The session is unharmed: its real token still works
+    assert post(api, url, token, body="Ghi chú").status_code == 303
 
 
 def test_a_bad_cursor_is_an_error_page_not_a_crash(api: Api) -> None:

@@ -120,6 +120,16 @@ def test_portal_csrf_is_required(api: Api) -> None:
     assert response.status_code == 403
 
 
+def test_a_portal_csrf_token_with_non_ascii_characters_is_refused_not_a_crash(api: Api) -> None:
+    token = csrf(api)
+    for bad in (token[:-1] + "é", "ư" * len(token)):
+        response = api.client.post("/support/login", data={"email": "a@portal.test", "_csrf": bad})
+        assert response.status_code == 403, bad
+    # The session is unharmed: its real token still works
+    right = api.client.post("/support/login", data={"email": "a@portal.test", "_csrf": token})
+    assert right.status_code == 200
+
+
 def test_portal_shows_replies_but_never_internal_notes(api: Api) -> None:
     # Given a case with a reply and an internal note, each with a file
     customer = new_customer(api)

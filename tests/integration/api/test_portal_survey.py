@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -102,6 +103,34 @@ def test_portal_survey_by_mailed_link_without_signing_in(api: Api) -> None:
     principal = api.run(principal_for_customer, customer.id)
     api.run(messages.add_customer_message, principal, case.id, MessageIn(body="Again"))
     assert "closed" in api.client.get(path + "?lang=en").text
+
+
+def test_a_survey_link_with_non_ascii_characters_is_not_found_not_a_crash(api: Api) -> None:
+    sending_mailbox(api)
+    customer = new_customer(api, locale="en")
+    case = case_of(api, customer)
+    _solve(api, case.id)
+    api.run(queue_survey_mail, case.id)
+    (mail,) = mails(api, "survey")
+    found = SURVEY_LINK.search(mail["body_text"])
+    assert found
+    case_id, key, tag = found.group(1).split(".")
+    arabic_digits = str(case_id).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    forged_tokens = [
+        f"{case_id}.{key}.{tag[:-1]}é",  # the real link with one letter changed
+        f"{case_id}.{key}.{'đ' * len(tag)}",
+        f"{arabic_digits}.{key}.{tag}",  # digits Python's isdigit() accepts
+    ]
+    real_path = f"/support/survey/{found.group(1)}"
+    api.client.cookies.clear()
+    token = csrf(api, real_path)
+    for forged in forged_tokens:
+        path = f"/support/survey/{quote(forged)}"
+        assert api.client.get(path).status_code == 404, forged
+        answer = api.client.post(path, data={"rating": "5", "_csrf": token})
+        assert answer.status_code == 404, forged
+    # Nothing was recorded: the real link still takes the answer
+    assert api.client.post(real_path, data={"rating": "5", "_csrf": token}).status_code == 200
 
 
 def test_survey_summary_for_managers(api: Api) -> None:

@@ -30,7 +30,10 @@ def test_a_visitor_token_cannot_read_another_visitors_chat(chat_api: Api) -> Non
     forged = payload.replace(f".{case_id}.", f".{theirs['case_id']}.") + "." + mac
     # A genuine token for their case with my customer is refused too (not my case)
     mixed = sign_visitor_token(secret, theirs["case_id"], customer_id)
-    for token in (forged, mixed, "v1.1.1.x.y", "", "garbage"):
+    # Non-ASCII text is refused too, not a crash (compare_digest raises on it)
+    accented = mine["token"][:-1] + "é"
+    assert read_visitor_token(secret, accented) is None
+    for token in (forged, mixed, "v1.1.1.x.y", "", "garbage", accented):
         with widget(api) as socket:
             socket.send_json({"op": "hello", "token": token, "team": api.team_a})
             assert next_of(socket, "hello")["chat"] is None, token
