@@ -238,6 +238,42 @@ class Job(Table, tablename="jobs"):
     last_error = Text(default="")
 
 
+class PortalLoginToken(Table, tablename="portal_login_tokens"):
+    """A customer's magic sign-in link to the portal: only the SHA-256 of its token is stored.
+
+    Single use (``used_at`` is set when it is redeemed) and short-lived
+    (``expires_at``).
+    """
+
+    id = Serial(primary_key=True)
+    token_hash = Varchar(length=64, unique=True)
+    customer = ForeignKey(Customer, null=False)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class SurveyResponse(Table, tablename="survey_responses"):
+    """A customer's satisfaction rating (1–5) of one solve of a case.
+
+    ``solve_key`` identifies the solve (the case's ``solved_at`` in
+    microseconds); ``(case, solve_key)`` is unique, so each solve is rated at
+    most once and a reopened, re-solved case may be rated again.
+    """
+
+    id = Serial(primary_key=True)
+    case = ForeignKey(Case, null=False)
+    customer = ForeignKey(Customer, null=True, default=None)
+    solve_key = Varchar(length=32)
+    rating = Integer()
+    comment = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+CUSTOMER_ACCESS_TABLES: tuple[type[Table], ...] = (PortalLoginToken, SurveyResponse)
+"""Created by migration ``m0007_portal`` (not by ``m0001``, which creates :data:`CORE_TABLES`)."""
+
+
 CORE_TABLES: tuple[type[Table], ...] = (
     Organization,
     OrganizationDomain,
@@ -267,7 +303,6 @@ def all_tables() -> tuple[type[Table], ...]:
     from helpdesk.routing.tables import ROUTING_TABLES
     from helpdesk.sla.tables import SLA_TABLES
     from knowledge_base.tables import KB_TABLES
-    from portal.tables import PORTAL_TABLES
 
     return (
         CORE_TABLES
@@ -275,6 +310,6 @@ def all_tables() -> tuple[type[Table], ...]:
         + ROUTING_TABLES
         + SLA_TABLES
         + KB_TABLES
-        + PORTAL_TABLES
+        + CUSTOMER_ACCESS_TABLES
         + (IdempotencyKey,)
     )

@@ -7,7 +7,7 @@ from typing import Any
 from piccolo.engine.base import Engine
 
 from helpdesk.migrations import create_index
-from portal.tables import PortalLoginToken, SurveyResponse
+from helpdesk.tables import PortalLoginToken, SurveyResponse
 
 
 async def apply(engine: Engine[Any]) -> None:

@@ -23,9 +23,8 @@ from helpdesk.db import transaction
 from helpdesk.errors import AuthenticationError
 from helpdesk.ratelimit import RateLimitedError
 from helpdesk.services.customers import resolve_merged_customer
-from helpdesk.tables import Customer, CustomerEmail
+from helpdesk.tables import Customer, CustomerEmail, PortalLoginToken
 from helpdesk.text import normalize_email
-from portal.tables import PortalLoginToken
 
 LINK_MINUTES = 15
 IP_LIMIT = (30, 15 * 60)

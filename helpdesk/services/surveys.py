@@ -26,7 +26,7 @@ from helpdesk.services import audit
 from helpdesk.services._convert import as_utc
 from helpdesk.services._lookup import case_row, visible_case_row
 from helpdesk.services.customers import principal_for_customer
-from portal.tables import SurveyResponse
+from helpdesk.tables import SurveyResponse
 
 RATINGS = (1, 2, 3, 4, 5)
 MAX_COMMENT = 2000

@@ -17,7 +17,7 @@ from helpdesk.policy import SYSTEM
 from helpdesk.schemas import AttachmentIn, MessageIn
 from helpdesk.services import messages
 from helpdesk.services.customers import principal_for_customer
-from portal.tables import PortalLoginToken
+from helpdesk.tables import PortalLoginToken
 from tests.integration.api._portal_setup import (
     LINK,
     case_of,

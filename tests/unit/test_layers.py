@@ -1,0 +1,74 @@
+"""The layer rules, as a check that fails the build.
+
+Domain code (everything under ``helpdesk/`` and ``knowledge_base/`` that is
+not the web layer) never imports the web framework, the web faces or the
+web layer's own modules; imports inside functions count too. The web layer
+is ``helpdesk/api/``, ``helpdesk/app.py``, ``helpdesk/cli/`` (the composition
+root) and ``knowledge_base/controllers.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB_LAYER = (
+    "helpdesk/api/",
+    "helpdesk/app.py",
+    "helpdesk/cli/",
+    "knowledge_base/controllers.py",
+)
+FORBIDDEN = (
+    "litestar",
+    "agent_console",
+    "portal",
+    "helpdesk.api",
+    "helpdesk.app",
+    "helpdesk.cli",
+    "knowledge_base.controllers",
+)
+
+
+def domain_modules() -> list[Path]:
+    """Every Python file of the domain packages."""
+    files = sorted(
+        [*ROOT.joinpath("helpdesk").rglob("*.py"), *ROOT.joinpath("knowledge_base").rglob("*.py")]
+    )
+    return [f for f in files if not f.relative_to(ROOT).as_posix().startswith(WEB_LAYER)]
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every absolute import in ``path``, at any depth."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def breaks_the_rule(module: str) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in FORBIDDEN)
+
+
+def test_the_check_sees_the_domain_and_knows_a_violation() -> None:
+    modules = {p.relative_to(ROOT).as_posix() for p in domain_modules()}
+    assert {"helpdesk/services/cases.py", "helpdesk/jobs.py", "knowledge_base/search.py"} <= modules
+    assert not modules & {"helpdesk/app.py", "helpdesk/api/cases.py"}
+    assert breaks_the_rule("litestar.datastructures")
+    assert breaks_the_rule("portal")
+    assert not breaks_the_rule("portable")
+
+
+@pytest.mark.parametrize("path", domain_modules(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_domain_code_never_imports_the_web_layer(path: Path) -> None:
+    wrong = [
+        f"line {line}: {module}"
+        for line, module in imported_modules(path)
+        if breaks_the_rule(module)
+    ]
+    assert not wrong, f"{path.relative_to(ROOT)} imports the web layer: {wrong}"
