@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from helpdesk.clock import utcnow
 from helpdesk.errors import ValidationError
 from helpdesk.policy import Principal
 from helpdesk.schemas import TeamOut
 from helpdesk.services import teams, workspace
-from helpdesk.services._convert import utcnow
 from helpdesk.services.surveys import SurveySummary, survey_summary
 from helpdesk.sla import report_series
 from helpdesk.sla import services as sla_services

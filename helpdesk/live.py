@@ -46,7 +46,7 @@ from helpdesk.errors import NotFoundError, ValidationError
 from helpdesk.events import events_since, last_seq
 from helpdesk.policy import Principal
 from helpdesk.pubsub import PubSub, StreamFrame, Subscription
-from helpdesk.services._lookup import visible_case_row
+from helpdesk.services.lookup import visible_case_row
 from helpdesk.stream_access import authorize_stream
 from helpdesk.tables import EventStream
 

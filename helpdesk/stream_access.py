@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from helpdesk.errors import PermissionDeniedError, ValidationError
 from helpdesk.policy import Principal, case_scope
-from helpdesk.services._lookup import visible_case_row
+from helpdesk.services.lookup import visible_case_row
 
 __all__ = ["authorize_stream"]
 

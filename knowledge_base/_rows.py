@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from helpdesk.policy import Action, Principal, may
-from helpdesk.services._convert import as_utc, json_list
+from helpdesk.services.rows import as_utc, json_list
 from knowledge_base.schemas import (
     ArticleOut,
     ArticleStatus,

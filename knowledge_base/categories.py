@@ -11,11 +11,11 @@ from typing import Any
 
 from msgspec import UNSET
 
+from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.errors import ConflictError, NotFoundError, ValidationError
 from helpdesk.policy import Action, Principal, require
 from helpdesk.services import audit
-from helpdesk.services._convert import utcnow
 from knowledge_base.schemas import CategoryIn, CategoryOut, CategoryUpdate
 from knowledge_base.tables import KbArticle, KbCategory
 

@@ -20,8 +20,8 @@ from litestar.params import JSONBody, Parameter
 from litestar.types import ControllerRouterHandler
 
 from helpdesk import ratelimit
-from helpdesk.api._common import MAX_ID, AfterId, Limit, ObjectId, reject_nul_characters
 from helpdesk.api.auth import SECURITY, authenticate, provide_principal
+from helpdesk.api.params import MAX_ID, AfterId, Limit, ObjectId, reject_nul_characters
 from helpdesk.api.problems import responses
 from helpdesk.policy import Principal
 from knowledge_base import categories, feedback, search, services

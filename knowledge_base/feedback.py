@@ -19,9 +19,9 @@ from typing import Any
 
 import msgspec
 
+from helpdesk.clock import utcnow
 from helpdesk.errors import NotFoundError, ValidationError
 from helpdesk.policy import Action, Principal, require
-from helpdesk.services._convert import utcnow
 from knowledge_base._rows import utc
 from knowledge_base.schemas import (
     ArticleDeflection,

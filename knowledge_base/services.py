@@ -23,11 +23,12 @@ import asyncpg  # type: ignore[import-untyped]
 import msgspec
 from msgspec import UNSET
 
+from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.errors import ConflictError, NotFoundError, ValidationError, VersionConflictError
 from helpdesk.policy import Action, Principal, require
 from helpdesk.services import audit
-from helpdesk.services._convert import json_list, utcnow
+from helpdesk.services.rows import json_list
 from knowledge_base import _rows
 from knowledge_base._terms import index_text
 from knowledge_base.categories import descendant_ids

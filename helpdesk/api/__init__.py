@@ -13,7 +13,6 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
-from helpdesk.api._common import reject_nul_characters
 from helpdesk.api.agents import AgentController
 from helpdesk.api.auth import SECURITY, authenticate, openapi_components, provide_principal
 from helpdesk.api.cases import CaseController
@@ -22,6 +21,7 @@ from helpdesk.api.idempotency import IdempotencyPlugin
 from helpdesk.api.mailboxes import MailboxController
 from helpdesk.api.messages import MessageController, download_attachment
 from helpdesk.api.organizations import OrganizationController
+from helpdesk.api.params import reject_nul_characters
 from helpdesk.api.problems import exception_handlers
 from helpdesk.api.routing import RoutingRuleController, TeamRoutingController
 from helpdesk.api.sla import (

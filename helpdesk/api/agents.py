@@ -10,8 +10,8 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 from msgspec import Meta
 
-from helpdesk.api._common import ObjectId
 from helpdesk.api.auth import invalidate_principals
+from helpdesk.api.params import ObjectId
 from helpdesk.api.problems import responses
 from helpdesk.domain import Availability
 from helpdesk.errors import NotFoundError

@@ -8,7 +8,7 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
-from helpdesk.api._common import MAX_ID, Limit, ObjectId
+from helpdesk.api.params import MAX_ID, Limit, ObjectId
 from helpdesk.api.problems import responses
 from helpdesk.channels.email import delivery
 from helpdesk.channels.email.schemas import OutboundMailOut

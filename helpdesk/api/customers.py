@@ -8,7 +8,7 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
-from helpdesk.api._common import AfterId, Limit, ObjectId
+from helpdesk.api.params import AfterId, Limit, ObjectId
 from helpdesk.api.problems import responses
 from helpdesk.policy import Principal
 from helpdesk.schemas import (

@@ -6,7 +6,7 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from helpdesk.api._common import ObjectId
+from helpdesk.api.params import ObjectId
 from helpdesk.api.problems import responses
 from helpdesk.channels.email import mailboxes
 from helpdesk.channels.email.mailboxes import MailboxIn, MailboxOut, MailboxUpdate

@@ -10,7 +10,7 @@ from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from helpdesk.api._common import ObjectId
+from helpdesk.api.params import ObjectId
 from helpdesk.api.problems import responses
 from helpdesk.policy import Principal
 from helpdesk.schemas import MessageIn, MessageOut

@@ -10,7 +10,7 @@ from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
-from helpdesk.api._common import MAX_ID, ObjectId
+from helpdesk.api.params import MAX_ID, ObjectId
 from helpdesk.api.problems import responses
 from helpdesk.policy import Principal
 from helpdesk.sla import reports

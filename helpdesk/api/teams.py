@@ -8,8 +8,8 @@ from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from helpdesk.api._common import ObjectId
 from helpdesk.api.auth import invalidate_principals
+from helpdesk.api.params import ObjectId
 from helpdesk.api.problems import responses
 from helpdesk.policy import Principal
 from helpdesk.schemas import TeamIn, TeamOut, TeamUpdate

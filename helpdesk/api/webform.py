@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, Router, post
 from litestar.params import JSONBody
 
-from helpdesk.api._common import reject_nul_characters
+from helpdesk.api.params import reject_nul_characters
 from helpdesk.api.problems import responses
 from helpdesk.channels.webform import WebFormIn, WebFormReceipt, submit_web_form
 

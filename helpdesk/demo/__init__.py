@@ -16,6 +16,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.demo._load import (
     World,
@@ -31,7 +32,6 @@ from helpdesk.demo._sla import ensure_sla
 from helpdesk.errors import AuthenticationError
 from helpdesk.policy import SYSTEM
 from helpdesk.services import agents, audit
-from helpdesk.services._convert import utcnow
 from helpdesk.tables import ApiToken
 
 

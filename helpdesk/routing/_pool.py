@@ -24,7 +24,7 @@ from helpdesk.policy import SYSTEM
 from helpdesk.routing.strategies import Candidate, Strategy
 from helpdesk.routing.tables import CaseRouting, TeamRouting
 from helpdesk.services import audit
-from helpdesk.services._convert import json_list
+from helpdesk.services.rows import json_list
 from helpdesk.tables import Agent, Case, TeamMember
 
 OPEN_STATUSES: tuple[str, ...] = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)

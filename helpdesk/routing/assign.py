@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.domain import MessageKind
 from helpdesk.events import CaseUpdated, case_stream, emit, team_stream
@@ -36,7 +37,7 @@ from helpdesk.routing.services import enabled_rules
 from helpdesk.routing.strategies import Strategy, choose_agent
 from helpdesk.routing.tables import CaseRouting
 from helpdesk.services import audit
-from helpdesk.services._convert import json_dict, json_list, utcnow
+from helpdesk.services.rows import json_dict, json_list
 from helpdesk.services.teams import default_team_id
 from helpdesk.tables import Agent, Case, CaseTag, Message
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import msgspec
 
+from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.domain import Availability, Status
 from helpdesk.routing._pool import (
@@ -25,7 +26,6 @@ from helpdesk.routing._pool import (
 )
 from helpdesk.routing.strategies import Strategy, choose_agent, with_one_more_case
 from helpdesk.routing.tables import TeamRouting
-from helpdesk.services._convert import utcnow
 from helpdesk.tables import Agent, Case, TeamMember
 
 __all__ = [

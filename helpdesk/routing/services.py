@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
+from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.errors import NotFoundError, ValidationError
 from helpdesk.events import TeamRoutingChanged, emit, team_stream
@@ -16,7 +17,7 @@ from helpdesk.routing.rules import Rule, RuleActions, RuleConditions
 from helpdesk.routing.schemas import RuleIn, RuleOut, RuleUpdate, TeamRoutingIn, TeamRoutingOut
 from helpdesk.routing.tables import RoutingRule, TeamRouting
 from helpdesk.services import audit
-from helpdesk.services._convert import as_utc, json_dict, utcnow
+from helpdesk.services.rows import as_utc, json_dict
 from helpdesk.tables import Agent, Team
 
 __all__ = [

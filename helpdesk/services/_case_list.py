@@ -16,7 +16,7 @@ from helpdesk.domain import parse_case_reference
 from helpdesk.errors import ValidationError
 from helpdesk.policy import Principal, case_scope
 from helpdesk.schemas import CaseFilter, CaseOut, Page
-from helpdesk.services._convert import as_utc, case_out
+from helpdesk.services.rows import as_utc, case_out
 from helpdesk.tables import Case, CaseTag
 from helpdesk.text import fold
 

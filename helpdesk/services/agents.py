@@ -17,7 +17,7 @@ from helpdesk.events import AgentAvailabilityChanged, emit, team_stream
 from helpdesk.policy import Action, Principal, require
 from helpdesk.schemas import AgentIn, AgentOut, AgentUpdate, TokenOut
 from helpdesk.services import audit
-from helpdesk.services._convert import json_list
+from helpdesk.services.rows import json_list
 from helpdesk.tables import Agent, ApiToken, TeamMember
 from helpdesk.text import normalize_email
 

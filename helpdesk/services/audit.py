@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from helpdesk import _sql as sql
+from helpdesk.clock import utcnow
 from helpdesk.policy import Principal
 from helpdesk.schemas import AuditOut
-from helpdesk.services._convert import as_utc, json_dict, utcnow
+from helpdesk.services.rows import as_utc, json_dict
 from helpdesk.tables import AuditEntry
 
 

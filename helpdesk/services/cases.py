@@ -7,6 +7,7 @@ from typing import Any
 from msgspec import UNSET
 
 from helpdesk import _sql as sql
+from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.domain import Channel, MessageKind, Status, can_transition, case_reference
 from helpdesk.errors import (
@@ -30,14 +31,14 @@ from helpdesk.policy import Action, Principal, require
 from helpdesk.schemas import AssignIn, CaseCreate, CaseOut, CaseUpdate, MessageIn
 from helpdesk.services import audit
 from helpdesk.services._case_list import list_cases
-from helpdesk.services._convert import case_out, json_list, utcnow
-from helpdesk.services._lookup import case_row, visible_case_row, visible_case_rows_locked
 from helpdesk.services.customers import (
     find_or_create_by_email,
     get_customer,
     resolve_merged_customer,
 )
+from helpdesk.services.lookup import case_row, visible_case_row, visible_case_rows_locked
 from helpdesk.services.messages import insert_message
+from helpdesk.services.rows import case_out, json_list
 from helpdesk.tables import Agent, Case, CaseTag, Customer, Message, Team
 from helpdesk.text import detect_language, fold
 

@@ -18,8 +18,8 @@ from helpdesk.schemas import (
     CustomerUpdate,
 )
 from helpdesk.services import audit
-from helpdesk.services._convert import as_utc, case_out
 from helpdesk.services.organizations import get_organization, organization_for_email
+from helpdesk.services.rows import as_utc, case_out
 from helpdesk.tables import Case, Customer, CustomerEmail, Message
 from helpdesk.text import fold, normalize_email
 

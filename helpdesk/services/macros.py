@@ -11,12 +11,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.errors import ConflictError, NotFoundError
 from helpdesk.policy import Action, Principal, require
 from helpdesk.schemas import MacroIn, MacroOut
 from helpdesk.services import audit
-from helpdesk.services._convert import as_utc, utcnow
+from helpdesk.services.rows import as_utc
 from helpdesk.tables import Macro
 
 PLACEHOLDERS = ("customer_name", "case_number", "agent_name")

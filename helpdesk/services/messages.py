@@ -8,6 +8,7 @@ from typing import Any
 import nh3
 
 from helpdesk import _sql as sql
+from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.domain import Channel, MessageKind, Status
 from helpdesk.errors import InvalidTransitionError, NotFoundError, ValidationError
@@ -22,8 +23,8 @@ from helpdesk.events import (
 from helpdesk.policy import Action, Principal, require
 from helpdesk.schemas import AttachmentIn, AttachmentOut, MessageIn, MessageOut
 from helpdesk.services import audit
-from helpdesk.services._convert import attachment_out, message_out, utcnow
-from helpdesk.services._lookup import visible_case_row
+from helpdesk.services.lookup import visible_case_row
+from helpdesk.services.rows import attachment_out, message_out
 from helpdesk.storage import blob_store
 from helpdesk.tables import Attachment, Case, Message
 

@@ -11,7 +11,7 @@ from helpdesk.errors import ConflictError, NotFoundError
 from helpdesk.policy import Action, Principal, require
 from helpdesk.schemas import OrganizationIn, OrganizationOut, OrganizationUpdate
 from helpdesk.services import audit
-from helpdesk.services._convert import as_utc
+from helpdesk.services.rows import as_utc
 from helpdesk.tables import Organization, OrganizationDomain
 
 

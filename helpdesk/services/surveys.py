@@ -23,9 +23,9 @@ from helpdesk.domain import Status
 from helpdesk.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from helpdesk.policy import Action, Principal, require
 from helpdesk.services import audit
-from helpdesk.services._convert import as_utc
-from helpdesk.services._lookup import case_row, visible_case_row
 from helpdesk.services.customers import principal_for_customer
+from helpdesk.services.lookup import case_row, visible_case_row
+from helpdesk.services.rows import as_utc
 from helpdesk.tables import SurveyResponse
 
 RATINGS = (1, 2, 3, 4, 5)

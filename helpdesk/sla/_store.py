@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from helpdesk.domain import Priority
-from helpdesk.services._convert import as_utc, json_dict
+from helpdesk.services.rows import as_utc, json_dict
 from helpdesk.sla.calendar import BusinessCalendar
 from helpdesk.sla.clock import SlaTimer, due_at, retarget
 from helpdesk.sla.hours import Period, WeeklyHours

@@ -12,8 +12,8 @@ import asyncio
 from datetime import datetime
 
 from helpdesk import jobs
+from helpdesk.clock import utcnow
 from helpdesk.db import transaction
-from helpdesk.services._convert import utcnow
 from helpdesk.sla.timers import GRACE, fire_due
 from helpdesk.sla.tracking import refresh_case
 

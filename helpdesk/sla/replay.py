@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from helpdesk.domain import MessageKind, Status
-from helpdesk.services._convert import json_dict
+from helpdesk.services.rows import json_dict
 from helpdesk.sla._store import utc
 from helpdesk.sla.tables import CaseSlaTimer
 from helpdesk.sla.tracking import customer_wrote, start_case, status_changed, stop_timers

@@ -30,10 +30,10 @@ from typing import Any
 
 import msgspec
 
+from helpdesk.clock import utcnow
 from helpdesk.domain import Status
 from helpdesk.errors import ValidationError
 from helpdesk.policy import Action, Principal, require
-from helpdesk.services._convert import utcnow
 from helpdesk.sla._store import utc
 from helpdesk.sla.policies import Metric
 from helpdesk.tables import Agent, Case, Team

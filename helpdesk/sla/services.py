@@ -9,13 +9,14 @@ import msgspec
 from msgspec import UNSET
 
 from helpdesk import jobs
+from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.domain import case_reference
 from helpdesk.errors import ConflictError, NotFoundError, ValidationError
 from helpdesk.policy import Action, Principal, case_scope, require
 from helpdesk.services import audit
-from helpdesk.services._convert import as_utc, json_dict, utcnow
-from helpdesk.services._lookup import visible_case_row
+from helpdesk.services.lookup import visible_case_row
+from helpdesk.services.rows import as_utc, json_dict
 from helpdesk.sla._store import calendar_for, decode_timer, policy_from_row, utc
 from helpdesk.sla.calendar import BusinessCalendar
 from helpdesk.sla.clock import elapsed

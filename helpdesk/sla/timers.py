@@ -27,6 +27,7 @@ from typing import Any
 
 import msgspec
 
+from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.domain import Priority, Role, Status
 from helpdesk.errors import HelpdeskError
@@ -34,7 +35,6 @@ from helpdesk.events import SlaAtRisk, SlaBreached, agent_stream, case_stream, e
 from helpdesk.policy import SYSTEM
 from helpdesk.schemas import AssignIn, CaseUpdate
 from helpdesk.services import audit
-from helpdesk.services._convert import utcnow
 from helpdesk.services.cases import assign_case, update_case
 from helpdesk.sla._store import calendar_for, decode_timer, policy_from_row, schedule, utc
 from helpdesk.sla.policies import EscalationActions, PolicyRule, raised_priority

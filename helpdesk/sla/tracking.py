@@ -27,10 +27,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from helpdesk import jobs
+from helpdesk.clock import utcnow
 from helpdesk.db import current_engine, is_postgres, transaction_state
 from helpdesk.domain import MessageKind, Status
 from helpdesk.events import CaseOpened, CasesMerged, CaseUpdated, Event, MessageAdded
-from helpdesk.services._convert import utcnow
 from helpdesk.sla import _store
 from helpdesk.sla._store import calendar_for, decode_timer, encode_timer, schedule, utc
 from helpdesk.sla.clock import SlaTimer, elapsed, pause, resume, retarget, start_timer

@@ -1,4 +1,7 @@
-"""The layer rules, as a check that fails the build.
+"""The layer rules, as checks that fail the build.
+
+Private modules (``_name.py``) of a package are imported only by that package
+(and its sub-packages): a helper that others need belongs in a public module.
 
 Domain code (everything under ``helpdesk/`` and ``knowledge_base/`` that is
 not the web layer) never imports the web framework, the web faces or the
@@ -51,6 +54,30 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
     return found
 
 
+OUR_PACKAGES = ("helpdesk", "knowledge_base", "portal", "agent_console")
+
+
+def all_modules() -> list[Path]:
+    """Every Python file of our packages."""
+    return sorted(f for name in OUR_PACKAGES for f in ROOT.joinpath(name).rglob("*.py"))
+
+
+def foreign_private_import(path: Path, module: str) -> bool:
+    """True when ``module`` is a private module of a package other than ``path``'s own."""
+    parts = module.split(".")
+    if parts[0] not in OUR_PACKAGES:
+        return False
+    private = next(
+        (i for i, part in enumerate(parts) if part.startswith("_") and not part.startswith("__")),
+        None,
+    )
+    if private is None:
+        return False
+    owner = parts[:private]
+    importer = list(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    return importer[: len(owner)] != owner
+
+
 def breaks_the_rule(module: str) -> bool:
     return any(module == name or module.startswith(name + ".") for name in FORBIDDEN)
 
@@ -72,3 +99,21 @@ def test_domain_code_never_imports_the_web_layer(path: Path) -> None:
         if breaks_the_rule(module)
     ]
     assert not wrong, f"{path.relative_to(ROOT)} imports the web layer: {wrong}"
+
+
+def test_the_private_module_check_knows_a_violation() -> None:
+    cases = ROOT / "helpdesk/services/cases.py"
+    assert foreign_private_import(ROOT / "helpdesk/sla/timers.py", "helpdesk.services._lookup")
+    assert not foreign_private_import(cases, "helpdesk.services._lookup")
+    assert not foreign_private_import(cases, "email._policybase")
+    assert not foreign_private_import(ROOT / "helpdesk/channels/email/imap.py", "helpdesk._sql")
+
+
+@pytest.mark.parametrize("path", all_modules(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_private_modules_stay_in_their_package(path: Path) -> None:
+    wrong = [
+        f"line {line}: {module}"
+        for line, module in imported_modules(path)
+        if foreign_private_import(path, module)
+    ]
+    assert not wrong, f"{path.relative_to(ROOT)} imports another package's private module: {wrong}"

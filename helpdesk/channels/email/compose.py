@@ -11,9 +11,9 @@ from pathlib import Path
 import jinja2
 import msgspec
 
+from helpdesk.clock import utcnow
 from helpdesk.domain import case_reference
 from helpdesk.i18n import translator
-from helpdesk.services._convert import utcnow
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),

@@ -27,8 +27,8 @@ from imapclient.exceptions import IMAPClientError
 
 from helpdesk.channels.email.ingest import IngestResult, MailboxRef, ingest_mail
 from helpdesk.channels.email.tables import Mailbox
+from helpdesk.clock import utcnow
 from helpdesk.errors import NotFoundError
-from helpdesk.services._convert import utcnow
 
 logger = logging.getLogger(__name__)
 

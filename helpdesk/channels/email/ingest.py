@@ -39,9 +39,9 @@ from helpdesk.channels.email.notices import MailHeaders, queue_size_notice, read
 from helpdesk.channels.email.parse import UnparseableMail, parse_mail
 from helpdesk.channels.email.schemas import ParsedMail
 from helpdesk.channels.email.tables import InboundMail
+from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.errors import AttachmentTooLargeError, NotFoundError
-from helpdesk.services._convert import utcnow
 from helpdesk.storage import blob_store
 
 __all__ = [

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from helpdesk.channels.email.tables import AutoReplyLog, Mailbox
-from helpdesk.services._convert import utcnow
+from helpdesk.clock import utcnow
 from helpdesk.tables import Case, CustomerEmail
 
 

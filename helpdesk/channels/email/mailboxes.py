@@ -18,7 +18,7 @@ from helpdesk.errors import ConflictError, NotFoundError, ValidationError
 from helpdesk.policy import Action, Principal, require
 from helpdesk.schemas import Email
 from helpdesk.services import audit
-from helpdesk.services._convert import as_utc
+from helpdesk.services.rows import as_utc
 from helpdesk.tables import Team
 from helpdesk.text import normalize_email
 

@@ -12,7 +12,7 @@ from helpdesk import jobs
 from helpdesk.channels.email.system_mail import queue_system_mail, render_system_mail
 from helpdesk.domain import Status, case_reference
 from helpdesk.events import CaseUpdated, Event
-from helpdesk.services._convert import as_utc
+from helpdesk.services.rows import as_utc
 from helpdesk.services.surveys import solve_key, survey_token
 from helpdesk.tables import Case, Customer, CustomerEmail
 

@@ -16,9 +16,9 @@ import pytest
 from helpdesk.channels.email.loop_guard import LIMITS
 from helpdesk.channels.email.outbound import pending_outbound_ids, queue_reply, send_outbound
 from helpdesk.channels.email.tables import AutoReplyLog, OutboundMail
+from helpdesk.clock import utcnow
 from helpdesk.schemas import MessageIn
 from helpdesk.services import messages
-from helpdesk.services._convert import utcnow
 from helpdesk.tables import Case, CustomerEmail
 from tests.conftest import EventLog
 from tests.factories import make_agent

@@ -1,4 +1,5 @@
-"""Row-to-Struct conversions shared by the services."""
+"""Row-to-Struct conversions and row value helpers, shared by the services and the
+other domain packages (times as aware UTC, JSON columns, cases, messages, attachments)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Any
 
 import msgspec
 
-from helpdesk.clock import utcnow
 from helpdesk.domain import case_reference
 from helpdesk.schemas import AttachmentOut, CaseOut, MessageOut
 
@@ -18,7 +18,6 @@ __all__ = [
     "json_dict",
     "json_list",
     "message_out",
-    "utcnow",
 ]
 
 
