@@ -192,6 +192,7 @@ def test_the_console_speaks_vietnamese_and_english(
     expect(english.locator("table.macros")).to_contain_text("Closing")
     shot(english, "macros")
     english.locator("a[data-queue=all]").click()
+    expect(english.locator("h1")).to_contain_text("All cases")  # navigated before switching
 
     # When the manager switches to Vietnamese
     english.get_by_role("link", name="Tiếng Việt").first.click()
