@@ -117,13 +117,17 @@ class Daemons:
 
     log_dir: Path
     started: list[Daemon] = field(default_factory=list)
+    python: str = sys.executable
+    """The interpreter that runs ``helpdesk.cli`` (another venv's, for an installed wheel)."""
+    cwd: Path | None = None
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> Daemon:
         """Run ``python -m helpdesk.cli ARGS`` with output to ``<log_dir>/<name>.log``."""
         log = self.log_dir / f"{name}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "helpdesk.cli", *args],
+                [self.python, "-m", "helpdesk.cli", *args],
+                cwd=self.cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,

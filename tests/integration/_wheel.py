@@ -26,7 +26,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.integration._processes import Daemon, Daemons
+from tests.integration._processes import Daemons
 
 ROOT = Path(__file__).resolve().parents[2]
 DISTRIBUTION = "helpdesk"
@@ -130,25 +130,7 @@ def install_wheel(wheel: Path, root: Path) -> Installed:
     return installed
 
 
-@dataclass
-class VenvDaemons(Daemons):
-    """:class:`Daemons` whose processes run ``python -m helpdesk.cli`` of ``installed``."""
-
-    installed: Installed | None = None
-
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> Daemon:
-        """Run the installed ``helpdesk`` with output to ``<log_dir>/<name>.log``."""
-        assert self.installed is not None
-        log = self.log_dir / f"{name}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [str(self.installed.python), "-m", "helpdesk.cli", *args],
-                cwd=self.installed.root,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        daemon = Daemon(name, process, log)
-        self.started.append(daemon)
-        return daemon
+def venv_daemons(log_dir: Path, installed: Installed) -> Daemons:
+    """:class:`Daemons` whose processes run ``python -m helpdesk.cli`` of ``installed``,
+    from its root (outside the repository)."""
+    return Daemons(log_dir, python=str(installed.python), cwd=installed.root)

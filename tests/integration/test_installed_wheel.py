@@ -28,10 +28,10 @@ import pytest
 from tests.integration._processes import free_port, helpdesk_env
 from tests.integration._wheel import (
     Installed,
-    VenvDaemons,
     build_wheel,
     install_wheel,
     package_files,
+    venv_daemons,
 )
 
 # Printed by the installed app: its package folders and its GET routes.
@@ -115,7 +115,7 @@ def site(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> Iter
     assert admin, demo
     assert token, demo
 
-    daemons = VenvDaemons(root, installed=installed)
+    daemons = venv_daemons(root, installed)
     server = daemons.start("run", ["run", "--host", "127.0.0.1", "--port", str(port)], env)
     try:
         daemons.wait_healthy(server, base_url)
