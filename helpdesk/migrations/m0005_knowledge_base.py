@@ -10,22 +10,97 @@ so both engines index the same words and stay in step with every write:
 * SQLite: an FTS5 table over the same two columns (external content, so the
   text is not stored twice) kept in sync by triggers, and a covering index of
   what search filters and ranks on.
+
+Frozen: the tables of ``knowledge_base/tables.py`` as of commit d65d8f7
+(feedback and deflection events came with m0008).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from piccolo.columns import (
+    JSON,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.engine.base import Engine
+from piccolo.table import Table
 
 from helpdesk.db import is_postgres
-from helpdesk.migrations import create_index
-from knowledge_base.tables import (
-    KB_TABLES,
-    KbArticle,
-    KbArticleTag,
-    KbArticleVersion,
+from helpdesk.migrations import bind, create_index, reference
+
+_Agent = reference("agents")
+
+
+class KbCategory(Table, tablename="kb_categories"):
+    id = Serial(primary_key=True)
+    parent: ForeignKey[KbCategory] = ForeignKey(
+        "self", null=True, default=None, on_delete=OnDelete.restrict
+    )
+    name_vi = Varchar(length=200)
+    name_en = Varchar(length=200, null=True, default=None)
+    position = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class KbTranslationGroup(Table, tablename="kb_translation_groups"):
+    id = Serial(primary_key=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class KbArticle(Table, tablename="kb_articles"):
+    id = Serial(primary_key=True)
+    translation_group = ForeignKey(KbTranslationGroup, null=False)
+    locale = Varchar(length=5, default="vi")
+    category = ForeignKey(KbCategory, null=True, default=None, on_delete=OnDelete.restrict)
+    status = Varchar(length=16, default="draft")
+    version = Integer(default=1)
+    title_words = Integer(default=0)
+    body_words = Integer(default=0)
+    author = ForeignKey(_Agent, null=True, default=None, on_delete=OnDelete.set_null)
+    updated_by = ForeignKey(_Agent, null=True, default=None, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    published_at = Timestamptz(null=True, default=None)
+    tags = JSON(default=[])
+    title = Varchar(length=300)
+    search_title = Text(default="")
+    body_text = Text(default="")
+    search_body = Text(default="")
+    body_md = Text(default="")
+    body_html = Text(default="")
+
+
+class KbArticleVersion(Table, tablename="kb_article_versions"):
+    id = Serial(primary_key=True)
+    article = ForeignKey(KbArticle, null=False)
+    version = Integer()
+    title = Varchar(length=300)
+    body_md = Text(default="")
+    editor = ForeignKey(_Agent, null=True, default=None, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class KbArticleTag(Table, tablename="kb_article_tags"):
+    id = Serial(primary_key=True)
+    article = ForeignKey(KbArticle, null=False)
+    tag = Varchar(length=64)
+
+
+TABLES: tuple[type[Table], ...] = (
     KbCategory,
+    KbTranslationGroup,
+    KbArticle,
+    KbArticleVersion,
+    KbArticleTag,
 )
 
 _POSTGRES = (
@@ -67,7 +142,8 @@ _SQLITE = (
 
 async def apply(engine: Engine[Any]) -> None:
     """Create the knowledge-base tables, their indexes and the search index."""
-    for table in KB_TABLES:
+    bind(engine, *TABLES)
+    for table in TABLES:
         await table.create_table(if_not_exists=True)
     await create_index(engine, KbArticle, ["translation_group", "locale"], unique=True)
     await create_index(engine, KbArticle, ["category", "id"])

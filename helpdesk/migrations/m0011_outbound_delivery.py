@@ -1,5 +1,9 @@
 """The delivery state of outbound mail: the server's answer, the next attempt, the
-time of failure, the attempts of unknown outcome; and the index the case page reads."""
+time of failure, the attempts of unknown outcome; and the index the case page reads.
+
+Frozen: the columns as ``helpdesk/channels/email/tables.py`` declared them
+in commit 039a513.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from typing import Any
 from piccolo.columns import Column, Integer, Text, Timestamptz
 from piccolo.engine.base import Engine
 
-from helpdesk.channels.email.tables import OutboundMail
-from helpdesk.migrations import add_column_if_missing, create_index
+from helpdesk.migrations import add_column_if_missing, bind, create_index, reference
+
+_OutboundMail = reference("outbound_mail")
 
 
 def _columns() -> dict[str, Column]:
@@ -22,11 +27,14 @@ def _columns() -> dict[str, Column]:
 
 
 async def apply(engine: Engine[Any]) -> None:
-    """Add the columns (new databases have them from m0002) and index mails by case.
+    """Add the columns and index mails by case.
 
-    Rows written before keep empty values: a failed mail without its time, a
-    pending one with attempts shown as retrying, due at once.
+    The columns may exist already: the unfrozen m0002 of that release created
+    ``outbound_mail`` from its then current definition. Rows written before
+    keep empty values: a failed mail without its time, a pending one with
+    attempts shown as retrying, due at once.
     """
+    bind(engine, _OutboundMail)
     for name, column in _columns().items():
-        await add_column_if_missing(engine, OutboundMail, name, column)
-    await create_index(engine, OutboundMail, ["case"])
+        await add_column_if_missing(engine, _OutboundMail, name, column)
+    await create_index(engine, _OutboundMail, ["case"])

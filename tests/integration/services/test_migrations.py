@@ -1,52 +1,27 @@
-"""Migrations: applied once each, on a fresh database of either engine; re-running is a no-op."""
+"""Migrations: applied once each, on a fresh database of either engine; re-running is a no-op.
+
+The schema they build and the upgrade from every earlier step are tested in
+``tests/integration/migrations/``.
+"""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import asyncpg
 import pytest
 
-from helpdesk import migrations
-from helpdesk.db import bind_engine, create_engine, is_postgres, transaction
-from helpdesk.migrations import migrate
+from helpdesk.db import is_postgres, transaction
+from helpdesk.migrations import migrate, migration_names
 from helpdesk.tables import OutboxEvent, SchemaMigration, all_tables
-from tests.conftest import POSTGRES_URL, _with_database
 from tests.factories import make_case
+from tests.integration.migrations.conftest import empty_databases, fresh_engine
 
-
-@pytest.fixture
-async def fresh_engine(db_kind: str, tmp_path: Path) -> AsyncIterator[object]:
-    """An engine on a brand-new, empty database (not the shared test database)."""
-    if db_kind == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
-        bind_engine(engine)
-        yield engine
-        return
-    name = f"helpdesk_fresh_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    engine = create_engine(_with_database(POSTGRES_URL, name))
-    bind_engine(engine)
-    try:
-        yield engine
-    finally:
-        admin = await asyncpg.connect(POSTGRES_URL)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+# The fixtures of tests/integration/migrations, which this module shares.
+__all__ = ["empty_databases", "fresh_engine"]
 
 
 async def table_names(engine) -> set[str]:
     if is_postgres(engine):
         rows = await SchemaMigration.raw(
-            "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
         )
     else:
         rows = await SchemaMigration.raw("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -54,7 +29,7 @@ async def table_names(engine) -> set[str]:
 
 
 async def test_migrate_twice_applies_everything_once(fresh_engine):
-    every = [m.__name__.rsplit(".", 1)[-1] for m in migrations._migration_modules()]
+    every = migration_names()
     assert every
     assert every == sorted(every)
 
@@ -86,3 +61,15 @@ async def test_migrate_on_the_shared_test_database_is_a_no_op(db):
     from helpdesk.db import current_engine
 
     assert await migrate(current_engine()) == []
+
+
+async def test_migrate_until_a_step_leaves_the_later_ones_pending(fresh_engine):
+    every = migration_names()
+
+    first = await migrate(fresh_engine, until=every[2])
+    rest = await migrate(fresh_engine)
+
+    assert first == every[:3]
+    assert rest == every[3:]
+    with pytest.raises(ValueError, match="m9999_unknown"):
+        await migrate(fresh_engine, until="m9999_unknown")
