@@ -1,12 +1,15 @@
-"""Row-to-Struct conversions and the visibility rule of the knowledge base."""
+"""The typed article row, row-to-Struct conversions and the visibility rule of
+the knowledge base."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from helpdesk.policy import Action, Principal, may
-from helpdesk.services.rows import as_utc, json_list
+from helpdesk.rows import as_utc, json_list
 from knowledge_base.schemas import (
     ArticleOut,
     ArticleStatus,
@@ -36,34 +39,84 @@ def utc(value: Any) -> datetime:
     return stamp
 
 
-def translation_refs(rows: list[dict[str, Any]]) -> list[TranslationRef]:
+class ArticleRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A ``kb_articles`` row, without the search columns (``search_title``,
+    ``search_body`` and their word counts), which only the search reads."""
+
+    id: int
+    group_id: int
+    """The translation group (the ``translation_group`` column)."""
+    locale: str
+    category_id: int | None
+    status: str
+    version: int
+    author_id: int | None
+    updated_by_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    tags: list[str]
+    title: str
+    body_text: str
+    body_md: str
+    body_html: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ArticleRow:
+        """The article of a row from ``KbArticle.select()``."""
+        return cls(
+            id=row["id"],
+            group_id=row["translation_group"],
+            locale=row["locale"],
+            category_id=row["category"],
+            status=row["status"],
+            version=row["version"],
+            author_id=row["author"],
+            updated_by_id=row["updated_by"],
+            created_at=utc(row["created_at"]),
+            updated_at=utc(row["updated_at"]),
+            published_at=as_utc(row["published_at"]),
+            tags=json_list(row["tags"]),
+            title=row["title"],
+            body_text=row["body_text"],
+            body_md=row["body_md"],
+            body_html=row["body_html"],
+        )
+
+
+def translation_refs(articles: list[ArticleRow]) -> list[TranslationRef]:
     """The other languages of an article, by locale."""
     return [
-        TranslationRef(id=r["id"], locale=r["locale"], title=r["title"], status=r["status"])
-        for r in sorted(rows, key=lambda r: str(r["locale"]))
+        TranslationRef(
+            id=a.id,
+            locale=a.locale,
+            title=a.title,
+            status=a.status,  # type: ignore[arg-type]  # an ArticleStatus value
+        )
+        for a in sorted(articles, key=lambda a: a.locale)
     ]
 
 
 def article_out(
-    row: dict[str, Any], siblings: list[dict[str, Any]], *, fallback: bool = False
+    article: ArticleRow, siblings: list[ArticleRow], *, fallback: bool = False
 ) -> ArticleOut:
-    """An :class:`ArticleOut` from a full ``kb_articles`` row and its visible translations."""
+    """The :class:`ArticleOut` of an article and its visible translations."""
     return ArticleOut(
-        id=row["id"],
-        group_id=row["translation_group"],
-        locale=row["locale"],
-        title=row["title"],
-        body=row["body_md"],
-        body_html=row["body_html"],
-        status=row["status"],
-        category_id=row["category"],
-        tags=json_list(row["tags"]),
-        author_id=row["author"],
-        updated_by_id=row["updated_by"],
-        version=row["version"],
-        created_at=utc(row["created_at"]),
-        updated_at=utc(row["updated_at"]),
-        published_at=as_utc(row["published_at"]),
+        id=article.id,
+        group_id=article.group_id,
+        locale=article.locale,
+        title=article.title,
+        body=article.body_md,
+        body_html=article.body_html,
+        status=article.status,  # type: ignore[arg-type]  # an ArticleStatus value
+        category_id=article.category_id,
+        tags=article.tags,
+        author_id=article.author_id,
+        updated_by_id=article.updated_by_id,
+        version=article.version,
+        created_at=article.created_at,
+        updated_at=article.updated_at,
+        published_at=article.published_at,
         translations=translation_refs(siblings),
         fallback=fallback,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from msgspec import UNSET
 
 from helpdesk.clock import utcnow
@@ -29,49 +30,68 @@ __all__ = [
 ]
 
 
-async def _all_rows() -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = await KbCategory.select().order_by(
-        KbCategory.position, KbCategory.id
-    )
-    return rows
+class _Category(msgspec.Struct, frozen=True, kw_only=True):
+    """A ``kb_categories`` row (its timestamps are not read)."""
+
+    id: int
+    parent_id: int | None
+    name_vi: str
+    name_en: str | None
+    position: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> _Category:
+        """The category of a row from ``KbCategory.select()``."""
+        return cls(
+            id=row["id"],
+            parent_id=row["parent"],
+            name_vi=row["name_vi"],
+            name_en=row["name_en"],
+            position=row["position"],
+        )
 
 
-def _tree(rows: list[dict[str, Any]]) -> list[CategoryOut]:
+async def _all_rows() -> list[_Category]:
+    rows = await KbCategory.select().order_by(KbCategory.position, KbCategory.id)
+    return [_Category.from_row(row) for row in rows]
+
+
+def _tree(rows: list[_Category]) -> list[CategoryOut]:
     """The categories depth-first (each parent before its children), siblings
     by ``(position, id)``."""
-    children: dict[int | None, list[dict[str, Any]]] = {}
-    known = {row["id"] for row in rows}
+    children: dict[int | None, list[_Category]] = {}
+    known = {row.id for row in rows}
     for row in rows:
-        parent = row["parent"] if row["parent"] in known else None
+        parent = row.parent_id if row.parent_id in known else None
         children.setdefault(parent, []).append(row)
     ordered: list[CategoryOut] = []
-    stack: list[tuple[dict[str, Any], int]] = [(row, 0) for row in reversed(children.get(None, []))]
+    stack: list[tuple[_Category, int]] = [(row, 0) for row in reversed(children.get(None, []))]
     while stack:
         row, depth = stack.pop()
         ordered.append(
             CategoryOut(
-                id=row["id"],
-                name_vi=row["name_vi"],
-                name_en=row["name_en"],
-                parent_id=row["parent"],
-                position=row["position"],
+                id=row.id,
+                name_vi=row.name_vi,
+                name_en=row.name_en,
+                parent_id=row.parent_id,
+                position=row.position,
                 depth=depth,
             )
         )
-        stack.extend((child, depth + 1) for child in reversed(children.get(row["id"], [])))
+        stack.extend((child, depth + 1) for child in reversed(children.get(row.id, [])))
     return ordered
 
 
-def _descendants(rows: list[dict[str, Any]], category_id: int) -> set[int]:
+def _descendants(rows: list[_Category], category_id: int) -> set[int]:
     """``category_id`` and every category below it."""
     found = {category_id}
     frontier = [category_id]
     while frontier:
         parent = frontier.pop()
         for row in rows:
-            if row["parent"] == parent and row["id"] not in found:
-                found.add(row["id"])
-                frontier.append(row["id"])
+            if row.parent_id == parent and row.id not in found:
+                found.add(row.id)
+                frontier.append(row.id)
     return found
 
 
@@ -97,7 +117,7 @@ async def _check_parent(parent_id: int | None, moving: int | None = None) -> Non
     if parent_id is None:
         return
     rows = await _all_rows()
-    if parent_id not in {row["id"] for row in rows}:
+    if parent_id not in {row.id for row in rows}:
         raise ValidationError(f"parent category {parent_id} does not exist")
     if moving is not None and parent_id in _descendants(rows, moving):
         raise ValidationError("a category cannot be moved below itself")

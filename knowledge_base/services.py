@@ -27,9 +27,10 @@ from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.errors import ConflictError, NotFoundError, ValidationError, VersionConflictError
 from helpdesk.policy import Action, Principal, require
+from helpdesk.rows import json_list
 from helpdesk.services import audit
-from helpdesk.services.rows import json_list
 from knowledge_base import _rows
+from knowledge_base._rows import ArticleRow
 from knowledge_base._terms import index_text
 from knowledge_base.categories import descendant_ids
 from knowledge_base.markdown import Rendered, render
@@ -98,8 +99,8 @@ def searchable_values(title: str, text: str, tags: list[str]) -> dict[str, Any]:
     }
 
 
-async def _row(principal: Principal | None, article_id: int) -> dict[str, Any]:
-    row: dict[str, Any] | None = (
+async def _row(principal: Principal | None, article_id: int) -> ArticleRow:
+    row = (
         await KbArticle.select()
         .where(
             KbArticle.id == article_id,
@@ -109,7 +110,7 @@ async def _row(principal: Principal | None, article_id: int) -> dict[str, Any]:
     )
     if row is None:
         raise NotFoundError(f"article {article_id} not found")
-    return row
+    return ArticleRow.from_row(row)
 
 
 async def _check_category(category_id: int | None) -> None:
@@ -214,23 +215,23 @@ async def get_article(
     when the caller may read it; otherwise the article itself, with
     ``fallback`` set.
     """
-    row = await _row(principal, article_id)
+    article = await _row(principal, article_id)
     statuses = list(_rows.visible_statuses(principal))
-    group = await KbArticle.select().where(
-        KbArticle.translation_group == row["translation_group"],
-        KbArticle.id != row["id"],
+    rows = await KbArticle.select().where(
+        KbArticle.translation_group == article.group_id,
+        KbArticle.id != article.id,
         KbArticle.status.is_in(statuses),
     )
+    siblings = [ArticleRow.from_row(r) for r in rows]
     fallback = False
-    if locale is not None and row["locale"] != locale:
-        wanted = [r for r in group if r["locale"] == locale]
+    if locale is not None and article.locale != locale:
+        wanted = [a for a in siblings if a.locale == locale]
         if wanted:
-            group = [r for r in group if r["id"] != wanted[0]["id"]] + [row]
-            row = wanted[0]
+            siblings = [a for a in siblings if a.id != wanted[0].id] + [article]
+            article = wanted[0]
         else:
             fallback = True
-    siblings = [{k: r[k] for k in ("id", "locale", "title", "status")} for r in group]
-    return _rows.article_out(row, siblings, fallback=fallback)
+    return _rows.article_out(article, siblings, fallback=fallback)
 
 
 async def read_public_article(article_id: int, locale: str | None = None) -> PublicArticleOut:
@@ -270,22 +271,22 @@ async def list_articles(
 
 
 async def _changes(
-    principal: Principal, row: dict[str, Any], data: ArticleUpdate
+    principal: Principal, article: ArticleRow, data: ArticleUpdate
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The new column values of a save and the audit changes."""
     values: dict[str, Any] = {}
     title = data.title if data.title is UNSET else unicodedata.normalize("NFC", data.title)
-    if title is not UNSET and title != row["title"]:
+    if title is not UNSET and title != article.title:
         values["title"] = title
-    if data.body is not UNSET and data.body != row["body_md"]:
+    if data.body is not UNSET and data.body != article.body_md:
         rendered = render(data.body)
         values.update(body_md=data.body, body_html=rendered.html, body_text=rendered.text)
-    if data.category_id is not UNSET and data.category_id != row["category"]:
+    if data.category_id is not UNSET and data.category_id != article.category_id:
         await _check_category(data.category_id)
         values["category"] = data.category_id
-    if data.tags is not UNSET and _clean_tags(data.tags) != json_list(row["tags"]):
+    if data.tags is not UNSET and _clean_tags(data.tags) != article.tags:
         values["tags"] = _clean_tags(data.tags)
-    if data.status is not UNSET and data.status.value != row["status"]:
+    if data.status is not UNSET and data.status.value != article.status:
         require(principal, Action.PUBLISH_ARTICLES)
         values["status"] = data.status.value
         published = data.status == ArticleStatus.PUBLISHED
@@ -306,19 +307,19 @@ async def update_article(principal: Principal, article_id: int, data: ArticleUpd
     """
     require(principal, Action.WRITE_ARTICLES)
     async with transaction():
-        row = await _row(principal, article_id)
-        if row["status"] == ArticleStatus.PUBLISHED:
+        article = await _row(principal, article_id)
+        if article.status == ArticleStatus.PUBLISHED:
             require(principal, Action.PUBLISH_ARTICLES)
-        if row["version"] != data.version:
+        if article.version != data.version:
             raise VersionConflictError(
-                f"article {article_id} is at version {row['version']}, not {data.version}",
-                current_version=row["version"],
+                f"article {article_id} is at version {article.version}, not {data.version}",
+                current_version=article.version,
             )
-        values, changes = await _changes(principal, row, data)
+        values, changes = await _changes(principal, article, data)
         if values:
-            title = values.get("title", row["title"])
-            tags = values.get("tags", json_list(row["tags"]))
-            text = values.get("body_text", row["body_text"])
+            title = values.get("title", article.title)
+            tags = values.get("tags", article.tags)
+            text = values.get("body_text", article.body_text)
             values.update(searchable_values(title, text, tags))
             values.update(updated_by=principal.id, updated_at=utcnow(), version=data.version + 1)
             # The conditional update first: on PostgreSQL a concurrent save waits
@@ -335,11 +336,11 @@ async def update_article(principal: Principal, article_id: int, data: ArticleUpd
             await KbArticleVersion.insert(
                 KbArticleVersion(
                     article=article_id,
-                    version=row["version"],
-                    title=row["title"],
-                    body_md=row["body_md"],
-                    editor=row["updated_by"],
-                    created_at=row["updated_at"],
+                    version=article.version,
+                    title=article.title,
+                    body_md=article.body_md,
+                    editor=article.updated_by_id,
+                    created_at=article.updated_at,
                 )
             )
             if "tags" in values:
@@ -359,9 +360,9 @@ async def delete_article(principal: Principal, article_id: int) -> None:
     translations stay; the last one deleted takes the translation group along."""
     require(principal, Action.PUBLISH_ARTICLES)
     async with transaction():
-        row = await _row(principal, article_id)
+        article = await _row(principal, article_id)
         await KbArticle.delete().where(KbArticle.id == article_id)
-        group = row["translation_group"]
+        group = article.group_id
         if not await KbArticle.exists().where(KbArticle.translation_group == group):
             await KbTranslationGroup.delete().where(KbTranslationGroup.id == group)
         await audit.record(
@@ -369,7 +370,7 @@ async def delete_article(principal: Principal, article_id: int) -> None:
             "kb_article.deleted",
             entity="kb_article",
             entity_id=article_id,
-            changes={"title": row["title"], "locale": row["locale"]},
+            changes={"title": article.title, "locale": article.locale},
         )
 
 

@@ -16,6 +16,7 @@ in the team's queue (see :mod:`helpdesk.routing.queue`).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -36,8 +37,8 @@ from helpdesk.routing.rules import CaseFacts, Rule, first_matching_rule
 from helpdesk.routing.services import enabled_rules
 from helpdesk.routing.strategies import Strategy, choose_agent
 from helpdesk.routing.tables import CaseRouting
+from helpdesk.rows import as_utc, json_dict, json_list
 from helpdesk.services import audit
-from helpdesk.services.rows import json_dict, json_list
 from helpdesk.services.teams import default_team_id
 from helpdesk.tables import Agent, Case, CaseTag, Message
 
@@ -48,6 +49,41 @@ _CASE_COLUMNS = (
     Case.id, Case.subject, Case.status, Case.priority, Case.channel, Case.organization,
     Case.team, Case.assignee, Case.tags, Case.language, Case.version, Case.routed_at,
 )  # fmt: skip
+
+
+class _NewCase(msgspec.Struct, frozen=True, kw_only=True):
+    """The columns of a case that routing reads (:data:`_CASE_COLUMNS`)."""
+
+    id: int
+    subject: str
+    status: str
+    priority: str
+    channel: str
+    organization_id: int | None
+    team_id: int | None
+    assignee_id: int | None
+    tags: list[str]
+    language: str
+    version: int
+    routed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> _NewCase:
+        """The case of a row selected with :data:`_CASE_COLUMNS`."""
+        return cls(
+            id=row["id"],
+            subject=row["subject"],
+            status=row["status"],
+            priority=row["priority"],
+            channel=row["channel"],
+            organization_id=row["organization"],
+            team_id=row["team"],
+            assignee_id=row["assignee"],
+            tags=json_list(row["tags"]),
+            language=row["language"],
+            version=row["version"],
+            routed_at=as_utc(row["routed_at"]),
+        )
 
 
 class _Plan(msgspec.Struct, kw_only=True):
@@ -78,9 +114,10 @@ async def route_case(case_id: int) -> bool:
 
 async def _route_once(case_id: int) -> bool | None:
     async with transaction():
-        case = await Case.select(*_CASE_COLUMNS).where(Case.id == case_id).first()
-        if case is None or case["routed_at"] is not None:
+        row = await Case.select(*_CASE_COLUMNS).where(Case.id == case_id).first()
+        if row is None or row["routed_at"] is not None:
             return False
+        case = _NewCase.from_row(row)
         rules = await enabled_rules()
         rule = first_matching_rule(rules, await _facts(case)) if rules else None
         plan = await _plan(case, rule)
@@ -97,9 +134,7 @@ async def _route_once(case_id: int) -> bool | None:
             values[Case.updated_at] = utcnow()
         updated = (
             await Case.update(values)
-            .where(
-                (Case.id == case_id) & Case.routed_at.is_null() & (Case.version == case["version"])
-            )
+            .where((Case.id == case_id) & Case.routed_at.is_null() & (Case.version == case.version))
             .returning(Case.id)
         )
         if not updated:  # routed meanwhile (False), or changed meanwhile (None: retry)
@@ -109,48 +144,48 @@ async def _route_once(case_id: int) -> bool | None:
     return True
 
 
-async def _facts(case: dict[str, Any]) -> CaseFacts:
+async def _facts(case: _NewCase) -> CaseFacts:
     first = (
         await Message.select(Message.body_text, Message.meta)
-        .where((Message.case == case["id"]) & (Message.kind == MessageKind.CUSTOMER))
+        .where((Message.case == case.id) & (Message.kind == MessageKind.CUSTOMER))
         .order_by(Message.id)
         .first()
     )
     meta = json_dict(first["meta"]) if first else {}
     return CaseFacts(
-        channel=case["channel"],
+        channel=case.channel,
         mailbox_id=meta.get("mailbox_id"),  # recorded by the email channel
-        organization_id=case["organization"],
-        language=case["language"] or "",
-        subject=case["subject"],
+        organization_id=case.organization_id,
+        language=case.language or "",
+        subject=case.subject,
         body=first["body_text"] if first else "",
-        tags=frozenset(json_list(case["tags"])),
-        priority=case["priority"],
+        tags=frozenset(case.tags),
+        priority=case.priority,
     )
 
 
-async def _plan(case: dict[str, Any], rule: Rule | None) -> _Plan:
+async def _plan(case: _NewCase, rule: Rule | None) -> _Plan:
     actions = rule.actions if rule else None
-    team_id = case["team"]
+    team_id = case.team_id
     if actions and actions.team_id is not None:
         team_id = actions.team_id
     if team_id is None:
         team_id = await default_team_id()
-    tags = json_list(case["tags"])
+    tags = list(case.tags)
     if actions and actions.add_tags:
         tags = sorted(set(tags) | {t.strip().lower() for t in actions.add_tags})
     return _Plan(
         rule=rule,
         team_id=team_id,
-        priority=str(actions.priority) if actions and actions.priority else case["priority"],
+        priority=str(actions.priority) if actions and actions.priority else case.priority,
         tags=tags,
         skill=actions.required_skill if actions else None,
     )
 
 
-async def _choose(case: dict[str, Any], plan: _Plan) -> None:
+async def _choose(case: _NewCase, plan: _Plan) -> None:
     """Set ``plan.assignee_id``: the rule's agent if active, else the team strategy's pick."""
-    if case["assignee"] is not None or case["status"] not in OPEN_STATUSES:
+    if case.assignee_id is not None or case.status not in OPEN_STATUSES:
         return
     wanted = plan.rule.actions.assignee_id if plan.rule else None
     if wanted is not None:
@@ -168,15 +203,15 @@ async def _choose(case: dict[str, Any], plan: _Plan) -> None:
         await team_candidates(plan.team_id),
         last_agent_id=settings.last_agent_id,
         skill=plan.skill or settings.required_skill,
-        language=case["language"] if settings.prefer_case_language else None,
+        language=case.language if settings.prefer_case_language else None,
     )
     if pick is not None:
         plan.assignee_id, plan.reason = pick.agent_id, str(settings.strategy)
 
 
-async def _record(case: dict[str, Any], plan: _Plan) -> None:
-    case_id = case["id"]
-    old_tags = json_list(case["tags"])
+async def _record(case: _NewCase, plan: _Plan) -> None:
+    case_id = case.id
+    old_tags = case.tags
     added = [t for t in plan.tags if t not in old_tags]
     if added:
         await CaseTag.insert(*(CaseTag(case=case_id, tag=t) for t in added))
@@ -190,8 +225,8 @@ async def _record(case: dict[str, Any], plan: _Plan) -> None:
     )
     changes: dict[str, list[Any]] = {}
     for field, old, new in (
-        ("team_id", case["team"], plan.team_id),
-        ("priority", case["priority"], plan.priority),
+        ("team_id", case.team_id, plan.team_id),
+        ("priority", case.priority, plan.priority),
         ("tags", old_tags, plan.tags),
     ):
         if old != new:
@@ -207,8 +242,8 @@ async def _record(case: dict[str, Any], plan: _Plan) -> None:
     )
     if changes:
         await emit(
-            CaseUpdated(case_id=case_id, version=case["version"] + 1, changes=changes),
-            [case_stream(case_id), team_stream(case["team"]), team_stream(plan.team_id)],
+            CaseUpdated(case_id=case_id, version=case.version + 1, changes=changes),
+            [case_stream(case_id), team_stream(case.team_id), team_stream(plan.team_id)],
         )
     if plan.assignee_id is not None:
         if plan.reason != "rule" and plan.team_id is not None:

@@ -15,6 +15,7 @@ from piccolo.query.methods.select import Select
 from helpdesk.domain import parse_case_reference
 from helpdesk.errors import ValidationError
 from helpdesk.policy import Principal, case_scope
+from helpdesk.rows import CaseRow
 from helpdesk.schemas import CaseFilter, CaseOut, Page
 from helpdesk.services.rows import as_utc, case_out
 from helpdesk.tables import Case, CaseTag
@@ -167,7 +168,7 @@ async def list_cases(
         query = query.where(WhereRaw(f"({column}, id) {operator} ({{}}, {{}})", stamp, last_id))
     order = Case.created_at if column == "created_at" else Case.updated_at
     rows = await query.order_by(order, Case.id, ascending=not sort.descending).limit(limit + 1)
-    items = [case_out(r) for r in rows[:limit]]
+    items = [case_out(CaseRow.from_row(r)) for r in rows[:limit]]
     next_cursor = (
         encode_cursor(rows[limit - 1][column], rows[limit - 1]["id"], sort)
         if len(rows) > limit

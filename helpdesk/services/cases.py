@@ -28,6 +28,7 @@ from helpdesk.events import (
     team_stream,
 )
 from helpdesk.policy import Action, Principal, require
+from helpdesk.rows import CaseRow
 from helpdesk.schemas import AssignIn, CaseCreate, CaseOut, CaseUpdate, MessageIn
 from helpdesk.services import audit
 from helpdesk.services._case_list import list_cases
@@ -38,7 +39,7 @@ from helpdesk.services.customers import (
 )
 from helpdesk.services.lookup import case_row, visible_case_row, visible_case_rows_locked
 from helpdesk.services.messages import insert_message
-from helpdesk.services.rows import case_out, json_list
+from helpdesk.services.rows import case_out
 from helpdesk.tables import Agent, Case, CaseTag, Customer, Message, Team
 from helpdesk.text import detect_language, fold
 
@@ -131,17 +132,12 @@ async def open_case(
             },
             returning="*",
         )
-        case_id = int(rows[0]["id"])
+        case = CaseRow.from_row(rows[0])
+        case_id = case.id
         if tags:
             await CaseTag.insert(*(CaseTag(case=case_id, tag=t) for t in tags))
-        row = {
-            "id": case_id,
-            "team": data.team_id,
-            "customer": customer_id,
-            "organization": customer["organization"],
-        }
         await insert_message(
-            case=row,
+            case=case,
             kind=MessageKind.CUSTOMER,
             data=MessageIn(body=data.body, html=data.html, attachments=data.attachments),
             channel=data.channel,
@@ -162,7 +158,7 @@ async def open_case(
         )
         streams = [case_stream(case_id), team_stream(data.team_id)]
         await emit(event, streams + customer_streams(customer_id, customer["organization"]))
-    return case_out(rows[0])
+    return case_out(case)
 
 
 async def get_case(principal: Principal, case_id: int) -> CaseOut:
@@ -172,7 +168,7 @@ async def get_case(principal: Principal, case_id: int) -> CaseOut:
 
 async def _save(
     principal: Principal,
-    case: dict[str, Any],
+    case: CaseRow,
     values: dict[Any, Any],
     changes: dict[str, list[Any]],
     *,
@@ -181,31 +177,29 @@ async def _save(
     """Write ``values`` with a version bump, checking ``expected_version``; emit and audit."""
     values[Case.version] = Case.version + 1
     values[Case.updated_at] = utcnow()
-    condition: Any = Case.id == case["id"]
+    condition: Any = Case.id == case.id
     if expected_version is not None:
         condition = condition & (Case.version == expected_version)
     updated = await Case.update(values).where(condition).returning(Case.id)
     if not updated:
         raise VersionConflictError(
-            f"case {case['id']} was changed (now version {case['version']})",
-            current_version=case["version"],
+            f"case {case.id} was changed (now version {case.version})",
+            current_version=case.version,
         )
-    new_team = values.get(Case.team, case["team"])
+    new_team = values.get(Case.team, case.team_id)
     streams = [
-        case_stream(case["id"]),
-        team_stream(case["team"]),
+        case_stream(case.id),
+        team_stream(case.team_id),
         team_stream(new_team),
-        *customer_streams(case["customer"], case["organization"]),
+        *customer_streams(case.customer_id, case.organization_id),
     ]
-    await emit(
-        CaseUpdated(case_id=case["id"], version=case["version"] + 1, changes=changes), streams
-    )
+    await emit(CaseUpdated(case_id=case.id, version=case.version + 1, changes=changes), streams)
     await audit.record(
         principal,
         "case.updated",
         entity="case",
-        entity_id=case["id"],
-        case_id=case["id"],
+        entity_id=case.id,
+        case_id=case.id,
         changes=changes,
     )
 
@@ -236,10 +230,10 @@ async def update_case(principal: Principal, case_id: int, data: CaseUpdate) -> C
     require(principal, Action.WORK_CASES)
     async with transaction():
         case = await visible_case_row(principal, case_id, for_update=True)
-        if case["version"] != data.version:
+        if case.version != data.version:
             raise VersionConflictError(
-                f"case {case_id} is at version {case['version']}, not {data.version}",
-                current_version=case["version"],
+                f"case {case_id} is at version {case.version}, not {data.version}",
+                current_version=case.version,
             )
         values, changes = await _update_values(case, data)
         if values:
@@ -248,30 +242,30 @@ async def update_case(principal: Principal, case_id: int, data: CaseUpdate) -> C
 
 
 async def _update_values(
-    case: dict[str, Any], data: CaseUpdate
+    case: CaseRow, data: CaseUpdate
 ) -> tuple[dict[Any, Any], dict[str, list[Any]]]:
     values: dict[Any, Any] = {}
     changes: dict[str, list[Any]] = {}
-    if data.subject is not UNSET and data.subject != case["subject"]:
+    if data.subject is not UNSET and data.subject != case.subject:
         values[Case.subject] = data.subject
-        changes["subject"] = [case["subject"], data.subject]
+        changes["subject"] = [case.subject, data.subject]
         customer = (
-            await Customer.select(Customer.name).where(Customer.id == case["customer"]).first()
+            await Customer.select(Customer.name).where(Customer.id == case.customer_id).first()
         )
         values[Case.search_text] = _search_text(data.subject, customer["name"] if customer else "")
-    if data.status is not UNSET and data.status != case["status"]:
-        values.update(_status_values(Status(case["status"]), data.status))
-        changes["status"] = [case["status"], data.status]
-    if data.priority is not UNSET and data.priority != case["priority"]:
+    if data.status is not UNSET and data.status != case.status:
+        values.update(_status_values(Status(case.status), data.status))
+        changes["status"] = [case.status, data.status]
+    if data.priority is not UNSET and data.priority != case.priority:
         values[Case.priority] = data.priority
-        changes["priority"] = [case["priority"], data.priority]
-    if data.team_id is not UNSET and data.team_id != case["team"]:
+        changes["priority"] = [case.priority, data.priority]
+    if data.team_id is not UNSET and data.team_id != case.team_id:
         await _ensure_team(data.team_id)
         values[Case.team] = data.team_id
-        changes["team_id"] = [case["team"], data.team_id]
+        changes["team_id"] = [case.team_id, data.team_id]
     if data.tags is not UNSET:
-        old = json_list(case["tags"])
-        new = await _set_tags(case["id"], data.tags)
+        old = case.tags
+        new = await _set_tags(case.id, data.tags)
         if new != old:
             values[Case.tags] = new
             changes["tags"] = [old, new]
@@ -293,18 +287,18 @@ async def assign_case(principal: Principal, case_id: int, data: AssignIn) -> Cas
     require(principal, Action.WORK_CASES)
     async with transaction():
         case = await visible_case_row(principal, case_id, for_update=True)
-        if case["status"] == Status.CLOSED:
+        if case.status == Status.CLOSED:
             raise InvalidTransitionError(f"case {case_id} is closed")
-        if case["assignee"] != data.assignee_id:
+        if case.assignee_id != data.assignee_id:
             await _assign(principal, case, data)
     return case_out(await case_row(case_id))
 
 
-async def _assign(principal: Principal, case: dict[str, Any], data: AssignIn) -> None:
-    case_id = case["id"]
-    if data.only_if_unassigned and case["assignee"] is not None:
+async def _assign(principal: Principal, case: CaseRow, data: AssignIn) -> None:
+    case_id = case.id
+    if data.only_if_unassigned and case.assignee_id is not None:
         raise AlreadyAssignedError(
-            f"case {case_id} is already assigned", assignee_id=case["assignee"]
+            f"case {case_id} is already assigned", assignee_id=case.assignee_id
         )
     if data.assignee_id is not None:
         agent = await Agent.select(Agent.active).where(Agent.id == data.assignee_id).first()
@@ -329,17 +323,17 @@ async def _assign(principal: Principal, case: dict[str, Any], data: AssignIn) ->
     event = CaseAssigned(
         case_id=case_id,
         assignee_id=data.assignee_id,
-        previous_assignee_id=case["assignee"],
-        team_id=case["team"],
+        previous_assignee_id=case.assignee_id,
+        team_id=case.team_id,
     )
-    await emit(event, [case_stream(case_id), team_stream(case["team"])])
+    await emit(event, [case_stream(case_id), team_stream(case.team_id)])
     await audit.record(
         principal,
         "case.assigned",
         entity="case",
         entity_id=case_id,
         case_id=case_id,
-        changes={"assignee_id": [case["assignee"], data.assignee_id]},
+        changes={"assignee_id": [case.assignee_id, data.assignee_id]},
     )
 
 
@@ -355,26 +349,26 @@ async def merge_cases(principal: Principal, source_id: int, target_id: int) -> C
     async with transaction():
         rows = await visible_case_rows_locked(principal, [source_id, target_id])
         source, target = rows[source_id], rows[target_id]
-        if source["status"] == Status.CLOSED or target["status"] == Status.CLOSED:
+        if source.status == Status.CLOSED or target.status == Status.CLOSED:
             raise ConflictError("closed cases cannot be merged")
         # Emitted first: its streams are a superset of the note's, so this
         # transaction takes its stream counters in one sorted pass.
         streams = [
             case_stream(source_id),
             case_stream(target_id),
-            team_stream(source["team"]),
-            team_stream(target["team"]),
-            *customer_streams(source["customer"], source["organization"]),
-            *customer_streams(target["customer"], target["organization"]),
+            team_stream(source.team_id),
+            team_stream(target.team_id),
+            *customer_streams(source.customer_id, source.organization_id),
+            *customer_streams(target.customer_id, target.organization_id),
         ]
         await emit(CasesMerged(source_id=source_id, target_id=target_id), streams)
         await Message.update({Message.case: target_id}).where(Message.case == source_id)
-        tags = await _set_tags(target_id, json_list(target["tags"]) + json_list(source["tags"]))
+        tags = await _set_tags(target_id, target.tags + source.tags)
         await insert_message(
             case=target,
             kind=MessageKind.NOTE,
             data=MessageIn(body=f"{case_reference(source_id)} → {case_reference(target_id)}"),
-            channel=Channel(target["channel"]),
+            channel=Channel(target.channel),
             author_agent_id=principal.id if principal.kind == "agent" else None,
             meta={"merged_from": source_id},
         )

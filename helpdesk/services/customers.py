@@ -10,6 +10,7 @@ from helpdesk.db import current_engine, is_postgres, transaction
 from helpdesk.errors import ConflictError, NotFoundError, ValidationError
 from helpdesk.events import CustomersMerged, customer_stream, emit
 from helpdesk.policy import Action, Principal, case_scope, require
+from helpdesk.rows import CaseRow
 from helpdesk.schemas import (
     CaseOut,
     Customer360,
@@ -322,7 +323,7 @@ async def customer_360(principal: Principal, customer_id: int, limit: int = 100)
     if scope is not None:
         own = own.where(scope)
     cases = [
-        case_out(r)
+        case_out(CaseRow.from_row(r))
         for r in await own.order_by(Case.updated_at, Case.id, ascending=False).limit(limit)
     ]
     org_cases: list[CaseOut] = []
@@ -333,7 +334,7 @@ async def customer_360(principal: Principal, customer_id: int, limit: int = 100)
         if scope is not None:
             query = query.where(scope)
         rows = await query.order_by(Case.updated_at, Case.id, ascending=False).limit(limit)
-        org_cases = [case_out(r) for r in rows]
+        org_cases = [case_out(CaseRow.from_row(r)) for r in rows]
     open_query = Case.count().where(
         (Case.customer == customer_id) & Case.status.is_in(list(OPEN_STATUSES))
     )

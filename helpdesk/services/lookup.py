@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from helpdesk.db import current_engine, is_postgres
 from helpdesk.errors import NotFoundError
 from helpdesk.policy import Principal, ensure_can_see_case
+from helpdesk.rows import CaseRow
 from helpdesk.tables import Case
 
 
 async def visible_case_row(
     principal: Principal, case_id: int, *, for_update: bool = False
-) -> dict[str, Any]:
-    """The ``cases`` row of ``case_id`` if ``principal`` may see it, else NotFoundError.
+) -> CaseRow:
+    """The case ``case_id`` if ``principal`` may see it, else NotFoundError.
 
     With ``for_update`` (inside a transaction) the row is locked on
     PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers.
@@ -25,13 +24,11 @@ async def visible_case_row(
     if row is None:
         raise NotFoundError(f"case {case_id} not found")
     ensure_can_see_case(principal, row)
-    return row
+    return CaseRow.from_row(row)
 
 
-async def visible_case_rows_locked(
-    principal: Principal, case_ids: list[int]
-) -> dict[int, dict[str, Any]]:
-    """Several visible case rows, locked in id order (so two transactions that
+async def visible_case_rows_locked(principal: Principal, case_ids: list[int]) -> dict[int, CaseRow]:
+    """Several visible cases, locked in id order (so two transactions that
     lock the same cases cannot deadlock on PostgreSQL)."""
     return {
         case_id: await visible_case_row(principal, case_id, for_update=True)
@@ -39,8 +36,8 @@ async def visible_case_rows_locked(
     }
 
 
-async def case_row(case_id: int) -> dict[str, Any]:
-    """The ``cases`` row of ``case_id``, without a permission check.
+async def case_row(case_id: int) -> CaseRow:
+    """The case ``case_id``, without a permission check.
 
     For reading a case back after a change the caller was allowed to make:
     the change itself may take the case out of the caller's scope (an agent
@@ -50,4 +47,4 @@ async def case_row(case_id: int) -> dict[str, Any]:
     row = await Case.select().where(Case.id == case_id).first()
     if row is None:
         raise NotFoundError(f"case {case_id} not found")
-    return row
+    return CaseRow.from_row(row)

@@ -21,6 +21,7 @@ from helpdesk.events import (
     team_stream,
 )
 from helpdesk.policy import Action, Principal, require
+from helpdesk.rows import CaseRow, MessageRow
 from helpdesk.schemas import AttachmentIn, AttachmentOut, MessageIn, MessageOut
 from helpdesk.services import audit
 from helpdesk.services.lookup import visible_case_row
@@ -65,7 +66,7 @@ async def _store_attachments(items: list[AttachmentIn]) -> list[tuple[Attachment
 
 async def insert_message(
     *,
-    case: dict[str, Any],
+    case: CaseRow,
     kind: MessageKind,
     data: MessageIn,
     channel: Channel,
@@ -85,7 +86,7 @@ async def insert_message(
     rows = await sql.insert(
         Message,
         {
-            "case": case["id"],
+            "case": case.id,
             "kind": kind,
             "author_agent": author_agent_id,
             "author_customer": author_customer_id,
@@ -111,28 +112,24 @@ async def insert_message(
                 for item, digest in stored
             )
         )
-    streams = [case_stream(case["id"]), team_stream(case["team"])]
+    streams = [case_stream(case.id), team_stream(case.team_id)]
     if kind != MessageKind.NOTE:
-        streams += customer_streams(case["customer"], case.get("organization"))
-    await emit(MessageAdded(case_id=case["id"], message_id=message_id, kind=kind), streams)
+        streams += customer_streams(case.customer_id, case.organization_id)
+    await emit(MessageAdded(case_id=case.id, message_id=message_id, kind=kind), streams)
     return message_id
 
 
-async def _touch_case(
-    case: dict[str, Any], values: dict[Any, Any], changes: dict[str, list[Any]]
-) -> None:
+async def _touch_case(case: CaseRow, values: dict[Any, Any], changes: dict[str, list[Any]]) -> None:
     values[Case.updated_at] = utcnow()
     values[Case.version] = Case.version + 1
-    await Case.update(values).where(Case.id == case["id"])
+    await Case.update(values).where(Case.id == case.id)
     if changes:
         streams = [
-            case_stream(case["id"]),
-            team_stream(case["team"]),
-            *customer_streams(case["customer"], case.get("organization")),
+            case_stream(case.id),
+            team_stream(case.team_id),
+            *customer_streams(case.customer_id, case.organization_id),
         ]
-        await emit(
-            CaseUpdated(case_id=case["id"], version=case["version"] + 1, changes=changes), streams
-        )
+        await emit(CaseUpdated(case_id=case.id, version=case.version + 1, changes=changes), streams)
 
 
 async def add_customer_message(
@@ -155,9 +152,9 @@ async def add_customer_message(
         require(principal, Action.WORK_CASES)
     async with transaction():
         case = await visible_case_row(principal, case_id, for_update=True)
-        if case["status"] == Status.CLOSED:
+        if case.status == Status.CLOSED:
             raise InvalidTransitionError(f"case {case_id} is closed; open a new case instead")
-        author = customer_id or (principal.id if principal.kind == "customer" else case["customer"])
+        author = customer_id or (principal.id if principal.kind == "customer" else case.customer_id)
         message_id = await insert_message(
             case=case,
             kind=MessageKind.CUSTOMER,
@@ -169,10 +166,10 @@ async def add_customer_message(
         )
         values: dict[Any, Any] = {}
         changes: dict[str, list[Any]] = {}
-        if case["status"] in (Status.PENDING, Status.SOLVED):
+        if case.status in (Status.PENDING, Status.SOLVED):
             values[Case.status] = Status.OPEN
             values[Case.solved_at] = None
-            changes["status"] = [case["status"], Status.OPEN]
+            changes["status"] = [case.status, Status.OPEN]
         await _touch_case(case, values, changes)
         await audit.record(
             principal, "message.customer", entity="message", entity_id=message_id, case_id=case_id
@@ -185,20 +182,20 @@ async def reply(principal: Principal, case_id: int, data: MessageIn) -> MessageO
     require(principal, Action.WORK_CASES)
     async with transaction():
         case = await visible_case_row(principal, case_id, for_update=True)
-        if case["status"] == Status.CLOSED:
+        if case.status == Status.CLOSED:
             raise InvalidTransitionError(f"case {case_id} is closed")
         message_id = await insert_message(
             case=case,
             kind=MessageKind.REPLY,
             data=data,
-            channel=Channel(case["channel"]),
+            channel=Channel(case.channel),
             author_agent_id=principal.id,
         )
         values: dict[Any, Any] = {}
         changes: dict[str, list[Any]] = {}
-        if case["first_response_at"] is None:
+        if case.first_response_at is None:
             values[Case.first_response_at] = utcnow()
-        if case["status"] == Status.NEW:
+        if case.status == Status.NEW:
             values[Case.status] = Status.OPEN
             changes["status"] = [Status.NEW, Status.OPEN]
         await _touch_case(case, values, changes)
@@ -217,7 +214,7 @@ async def add_note(principal: Principal, case_id: int, data: MessageIn) -> Messa
             case=case,
             kind=MessageKind.NOTE,
             data=data,
-            channel=Channel(case["channel"]),
+            channel=Channel(case.channel),
             author_agent_id=principal.id,
         )
         await _touch_case(case, {}, {})
@@ -230,8 +227,9 @@ async def add_note(principal: Principal, case_id: int, data: MessageIn) -> Messa
 async def get_message(message_id: int) -> MessageOut:
     """One message with its attachments (no permission check: callers check the case)."""
     row = await Message.select().where(Message.id == message_id).first()
+    assert row is not None, f"message {message_id} not found"  # callers just wrote it
     attachments = await _attachments_of([message_id])
-    return message_out(row, attachments[message_id])  # type: ignore[arg-type]
+    return message_out(MessageRow.from_row(row), attachments[message_id])
 
 
 async def _attachments_of(message_ids: list[int]) -> dict[int, list[AttachmentOut]]:
@@ -258,7 +256,7 @@ async def list_messages(principal: Principal, case_id: int) -> list[MessageOut]:
         query = query.where(Message.kind != MessageKind.NOTE)
     rows = await query.order_by(Message.id).output(load_json=True)
     attachments = await _attachments_of([r["id"] for r in rows])
-    return [message_out(r, attachments[r["id"]]) for r in rows]
+    return [message_out(MessageRow.from_row(r), attachments[r["id"]]) for r in rows]
 
 
 async def get_attachment(principal: Principal, attachment_id: int) -> tuple[AttachmentOut, bytes]:

@@ -1,14 +1,17 @@
-"""Row-to-Struct conversions and row value helpers, shared by the services and the
-other domain packages (times as aware UTC, JSON columns, cases, messages, attachments)."""
+"""Row-to-Struct conversions shared by the services and the other domain
+packages: cases, messages and attachments as the API shows them.
+
+The row value helpers (:func:`as_utc`, :func:`json_list`, :func:`json_dict`)
+live in :mod:`helpdesk.rows` with the typed rows; they are re-exported here
+for the modules that import them from this one.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
-
 from helpdesk.domain import case_reference
+from helpdesk.rows import CaseRow, MessageRow, as_utc, json_dict, json_list
 from helpdesk.schemas import AttachmentOut, CaseOut, MessageOut
 
 __all__ = [
@@ -21,56 +24,34 @@ __all__ = [
 ]
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """``value`` as aware UTC (SQLite may hand back naive UTC)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def json_list(value: Any) -> list[Any]:
-    """A JSON column's list value, whether the driver decoded it or not."""
-    if isinstance(value, str):
-        decoded = msgspec.json.decode(value)
-        return decoded if isinstance(decoded, list) else []
-    return list(value or [])
-
-
-def json_dict(value: Any) -> dict[str, Any]:
-    """A JSON column's object value, whether the driver decoded it or not."""
-    if isinstance(value, str):
-        decoded = msgspec.json.decode(value)
-        return decoded if isinstance(decoded, dict) else {}
-    return dict(value or {})
-
-
-def case_out(row: dict[str, Any]) -> CaseOut:
-    """A :class:`CaseOut` from a full ``cases`` row."""
+def case_out(case: CaseRow) -> CaseOut:
+    """The :class:`CaseOut` of a case row."""
     return CaseOut(
-        id=row["id"],
-        reference=case_reference(row["id"]),
-        subject=row["subject"],
-        status=row["status"],
-        priority=row["priority"],
-        channel=row["channel"],
-        customer_id=row["customer"],
-        organization_id=row["organization"],
-        team_id=row["team"],
-        assignee_id=row["assignee"],
-        tags=json_list(row["tags"]),
-        language=row["language"],
-        version=row["version"],
-        merged_into_id=row["merged_into"],
-        created_at=as_utc(row["created_at"]),  # type: ignore[arg-type]
-        updated_at=as_utc(row["updated_at"]),  # type: ignore[arg-type]
-        first_response_at=as_utc(row["first_response_at"]),
-        solved_at=as_utc(row["solved_at"]),
-        closed_at=as_utc(row["closed_at"]),
+        id=case.id,
+        reference=case_reference(case.id),
+        subject=case.subject,
+        status=case.status,  # type: ignore[arg-type]  # a Status value, not checked again
+        priority=case.priority,  # type: ignore[arg-type]  # a Priority value
+        channel=case.channel,  # type: ignore[arg-type]  # a Channel value
+        customer_id=case.customer_id,
+        organization_id=case.organization_id,
+        team_id=case.team_id,
+        assignee_id=case.assignee_id,
+        tags=case.tags,
+        language=case.language,
+        version=case.version,
+        merged_into_id=case.merged_into_id,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        first_response_at=case.first_response_at,
+        solved_at=case.solved_at,
+        closed_at=case.closed_at,
     )
 
 
 def attachment_out(row: dict[str, Any]) -> AttachmentOut:
-    """An :class:`AttachmentOut` from an ``attachments`` row."""
+    """An :class:`AttachmentOut` from an ``attachments`` row (it goes straight
+    out: no typed row in between)."""
     return AttachmentOut(
         id=row["id"],
         filename=row["filename"],
@@ -80,18 +61,18 @@ def attachment_out(row: dict[str, Any]) -> AttachmentOut:
     )
 
 
-def message_out(row: dict[str, Any], attachments: list[AttachmentOut]) -> MessageOut:
-    """A :class:`MessageOut` from a ``messages`` row and its attachments."""
+def message_out(message: MessageRow, attachments: list[AttachmentOut]) -> MessageOut:
+    """The :class:`MessageOut` of a message row and its attachments."""
     return MessageOut(
-        id=row["id"],
-        case_id=row["case"],
-        kind=row["kind"],
-        channel=row["channel"],
-        author_agent_id=row["author_agent"],
-        author_customer_id=row["author_customer"],
-        body_text=row["body_text"],
-        body_html=row["body_html"],
-        external_id=row["external_id"],
-        created_at=as_utc(row["created_at"]),  # type: ignore[arg-type]
+        id=message.id,
+        case_id=message.case_id,
+        kind=message.kind,  # type: ignore[arg-type]  # a MessageKind value
+        channel=message.channel,  # type: ignore[arg-type]  # a Channel value
+        author_agent_id=message.author_agent_id,
+        author_customer_id=message.author_customer_id,
+        body_text=message.body_text,
+        body_html=message.body_html,
+        external_id=message.external_id,
+        created_at=message.created_at,
         attachments=attachments,
     )

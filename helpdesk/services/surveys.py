@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import msgspec
 
@@ -22,10 +21,10 @@ from helpdesk.db import transaction
 from helpdesk.domain import Status
 from helpdesk.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from helpdesk.policy import Action, Principal, require
+from helpdesk.rows import CaseRow
 from helpdesk.services import audit
 from helpdesk.services.customers import principal_for_customer
 from helpdesk.services.lookup import case_row, visible_case_row
-from helpdesk.services.rows import as_utc
 from helpdesk.tables import SurveyResponse
 
 RATINGS = (1, 2, 3, 4, 5)
@@ -83,24 +82,24 @@ def _parse_token(secret: str, token: str) -> tuple[int, str]:
     raise NotFoundError("survey link not found")
 
 
-def _current_key(case: dict[str, Any]) -> str | None:
-    solved = as_utc(case["solved_at"])
-    if case["status"] not in (Status.SOLVED, Status.CLOSED) or solved is None:
+def _current_key(case: CaseRow) -> str | None:
+    solved = case.solved_at
+    if case.status not in (Status.SOLVED, Status.CLOSED) or solved is None:
         return None
     return solve_key(solved)
 
 
-async def _offer(case: dict[str, Any]) -> SurveyOffer | None:
+async def _offer(case: CaseRow) -> SurveyOffer | None:
     key = _current_key(case)
     if key is None:
         return None
     row = (
         await SurveyResponse.select(SurveyResponse.rating, SurveyResponse.comment)
-        .where((SurveyResponse.case == case["id"]) & (SurveyResponse.solve_key == key))
+        .where((SurveyResponse.case == case.id) & (SurveyResponse.solve_key == key))
         .first()
     )
     return SurveyOffer(
-        case_id=case["id"],
+        case_id=case.id,
         solve_key=key,
         rating=row["rating"] if row else None,
         comment=row["comment"] if row else "",
@@ -159,7 +158,7 @@ async def answer_by_token(secret: str, token: str, rating: int, comment: str = "
     case = await case_row(case_id)
     if _current_key(case) != key:
         raise ConflictError("this survey is no longer open")
-    principal = await principal_for_customer(case["customer"])
+    principal = await principal_for_customer(case.customer_id)
     return await answer_survey(principal, case_id, rating, comment)
 
 

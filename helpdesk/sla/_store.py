@@ -1,4 +1,5 @@
-"""Reading SLA configuration for the engine, and deriving a timer row's columns.
+"""Reading SLA configuration for the engine, the typed timer row, and deriving
+a timer row's columns.
 
 Policies are read on each use (a small table, one indexed query); calendars
 are compiled once per process and per stored version (``updated_at``),
@@ -13,7 +14,7 @@ from typing import Any
 import msgspec
 
 from helpdesk.domain import Priority
-from helpdesk.services.rows import as_utc, json_dict
+from helpdesk.rows import as_utc, json_dict, stamp
 from helpdesk.sla.calendar import BusinessCalendar
 from helpdesk.sla.clock import SlaTimer, due_at, retarget
 from helpdesk.sla.hours import Period, WeeklyHours
@@ -29,6 +30,7 @@ from helpdesk.sla.tables import SlaCalendar, SlaPolicy
 __all__ = [
     "DEFAULT_CALENDAR",
     "Schedule",
+    "TimerRow",
     "calendar_for",
     "decode_timer",
     "enabled_policies",
@@ -107,8 +109,68 @@ def encode_timer(timer: SlaTimer) -> dict[str, Any]:
 
 
 def decode_timer(value: Any) -> SlaTimer:
-    """The timer stored in a ``timer`` column (a dict, or JSON text on SQLite)."""
+    """The timer stored in a ``timer`` column (JSON text, or a dict when the
+    driver decoded it)."""
+    if isinstance(value, str):
+        return _timer_decoder.decode(value)
     return _timer_decoder.decode(_timer_encoder.encode(json_dict(value)))
+
+
+class TimerRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A whole ``case_sla_timers`` row, its ``timer`` column decoded."""
+
+    id: int
+    case_id: int
+    metric: str
+    policy_id: int | None
+    policy_version: int
+    calendar_id: int | None
+    warn_percent: int
+    timer: SlaTimer
+    active: bool
+    paused: bool
+    started_at: datetime
+    due_at: datetime | None
+    warn_at: datetime | None
+    warned_at: datetime | None
+    breached_at: datetime | None
+    completed_at: datetime | None
+    business_seconds: int | None
+    breaches: int
+    cycle: int
+    fire_at: datetime | None
+    armed_for: datetime | None
+    version: int
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> TimerRow:
+        """The timer of a row from ``CaseSlaTimer.select()``."""
+        return cls(
+            id=row["id"],
+            case_id=row["case"],
+            metric=row["metric"],
+            policy_id=row["policy_id"],
+            policy_version=row["policy_version"],
+            calendar_id=row["calendar_id"],
+            warn_percent=row["warn_percent"],
+            timer=decode_timer(row["timer"]),
+            active=bool(row["active"]),
+            paused=bool(row["paused"]),
+            started_at=stamp(utc(row["started_at"])),
+            due_at=utc(row["due_at"]),
+            warn_at=utc(row["warn_at"]),
+            warned_at=utc(row["warned_at"]),
+            breached_at=utc(row["breached_at"]),
+            completed_at=utc(row["completed_at"]),
+            business_seconds=row["business_seconds"],
+            breaches=row["breaches"],
+            cycle=row["cycle"],
+            fire_at=utc(row["fire_at"]),
+            armed_for=utc(row["armed_for"]),
+            version=row["version"],
+            updated_at=stamp(utc(row["updated_at"])),
+        )
 
 
 class Schedule(msgspec.Struct, frozen=True, kw_only=True):

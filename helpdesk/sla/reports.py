@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 import msgspec
 
@@ -95,6 +95,27 @@ class SlaReport(msgspec.Struct, kw_only=True):
     totals: GroupReport
 
 
+class _TimerLine(TypedDict):
+    """A row of the report's cohort query: a case and one of its timers (the
+    timer columns are null for a case without timers). A typed dict, not a
+    Struct: the report folds many rows once, in this module."""
+
+    grp: Any  # the grouping column: an id, a priority or a channel; null for none
+    case_id: int
+    metric: str | None
+    active: bool | int | None  # an integer from SQLite's raw rows
+    completed_at: datetime | str | None
+    breaches: int | None
+    business_seconds: int | None
+
+
+class _BacklogLine(TypedDict):
+    """A row of the backlog query: an open case's group and when it was opened."""
+
+    grp: Any
+    created_at: datetime | str
+
+
 _COLUMN = {
     GroupBy.TEAM: "team",
     GroupBy.AGENT: "assignee",
@@ -110,7 +131,7 @@ async def sla_report(
     require(principal, Action.VIEW_REPORTS)
     start, end = _period(start, end)
     column = _COLUMN[group_by]
-    timers = await Case.raw(
+    timers: list[_TimerLine] = await Case.raw(
         f'SELECT c."{column}" AS grp, c.id AS case_id, t.metric, t.active, t.completed_at, '  # noqa: S608 - fixed column names
         "t.breaches, t.business_seconds FROM cases c "
         'LEFT JOIN case_sla_timers t ON t."case" = c.id '
@@ -118,7 +139,7 @@ async def sla_report(
         start,
         end,
     )
-    backlog = await Case.raw(
+    backlog: list[_BacklogLine] = await Case.raw(
         f'SELECT "{column}" AS grp, created_at FROM cases '  # noqa: S608 - fixed column names
         "WHERE status NOT IN ({}, {}) AND merged_into IS NULL",
         Status.SOLVED.value,
@@ -154,7 +175,7 @@ class _Acc(msgspec.Struct, kw_only=True):
 
 
 def _aggregate(
-    timers: Iterable[dict[str, Any]], backlog: Iterable[dict[str, Any]], now: datetime
+    timers: Iterable[_TimerLine], backlog: Iterable[_BacklogLine], now: datetime
 ) -> dict[str | None, _Acc]:
     groups: dict[str | None, _Acc] = {}
 
@@ -166,20 +187,21 @@ def _aggregate(
         )
 
     for row in timers:
+        metric = row["metric"]
         for acc in accs(row["grp"]):
             acc.cases.add(row["case_id"])
-            if row["metric"] is not None:
-                _count(acc, row)
-    for row in backlog:
-        age = now - (utc(row["created_at"]) or now)
+            if metric is not None:
+                _count(acc, metric, row)
+    for line in backlog:
+        age = now - (utc(line["created_at"]) or now)
         bucket = next(name for name, days in _AGES if days is None or age < timedelta(days=days))
-        for acc in accs(row["grp"]):
+        for acc in accs(line["grp"]):
             acc.backlog[bucket] += 1
     return groups
 
 
-def _count(acc: _Acc, row: dict[str, Any]) -> None:
-    outcome = acc.outcomes[row["metric"]]
+def _count(acc: _Acc, metric: str, row: _TimerLine) -> None:
+    outcome = acc.outcomes[metric]
     breaches = int(row["breaches"] or 0)
     outcome.breaches += breaches
     if breaches:
@@ -189,7 +211,7 @@ def _count(acc: _Acc, row: dict[str, Any]) -> None:
     elif row["active"]:
         outcome.open += 1
     if row["completed_at"] is not None and row["business_seconds"] is not None:
-        acc.seconds[row["metric"]].append(int(row["business_seconds"]))
+        acc.seconds[metric].append(int(row["business_seconds"]))
 
 
 def _finish(acc: _Acc, name: str) -> GroupReport:

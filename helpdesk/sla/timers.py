@@ -36,7 +36,7 @@ from helpdesk.policy import SYSTEM
 from helpdesk.schemas import AssignIn, CaseUpdate
 from helpdesk.services import audit
 from helpdesk.services.cases import assign_case, update_case
-from helpdesk.sla._store import calendar_for, decode_timer, policy_from_row, schedule, utc
+from helpdesk.sla._store import TimerRow, calendar_for, policy_from_row, schedule, utc
 from helpdesk.sla.policies import EscalationActions, PolicyRule, raised_priority
 from helpdesk.sla.tables import CaseSlaTimer, SlaPolicy
 from helpdesk.sla.tracking import ARM_HORIZON, arm_fire_at, arm_wake_ups
@@ -50,6 +50,27 @@ GRACE = timedelta(seconds=2)
 """How late a deadline may be before the sweep fires it itself."""
 
 _BATCH = 200
+
+
+class _AlertedCase(msgspec.Struct, frozen=True, kw_only=True):
+    """The columns of a case that a deadline's escalation reads."""
+
+    id: int
+    team_id: int | None
+    assignee_id: int | None
+    priority: str
+    status: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> _AlertedCase:
+        """The case of a row with those columns."""
+        return cls(
+            id=row["id"],
+            team_id=row["team"],
+            assignee_id=row["assignee"],
+            priority=row["priority"],
+            status=row["status"],
+        )
 
 
 class SweepResult(msgspec.Struct, kw_only=True):
@@ -97,15 +118,16 @@ async def fire_timer(timer_id: int, now: datetime | None = None) -> bool:
     """
     now = now or utcnow()
     async with transaction():
-        row = await CaseSlaTimer.select().where(CaseSlaTimer.id == timer_id).first()
-        fire_at = utc(row["fire_at"]) if row else None
-        if row is None or not row["active"] or fire_at is None or fire_at > now:
+        found = await CaseSlaTimer.select().where(CaseSlaTimer.id == timer_id).first()
+        row = TimerRow.from_row(found) if found is not None else None
+        fire_at = row.fire_at if row else None
+        if row is None or not row.active or fire_at is None or fire_at > now:
             return False
-        breach = row["breached_at"] is None and (utc(row["due_at"]) or now) <= now
+        breach = row.breached_at is None and (row.due_at or now) <= now
         values = await _marked(row, now, breach=breach)
         updated = (
             await CaseSlaTimer.update(values)
-            .where((CaseSlaTimer.id == timer_id) & (CaseSlaTimer.version == row["version"]))
+            .where((CaseSlaTimer.id == timer_id) & (CaseSlaTimer.version == row.version))
             .returning(CaseSlaTimer.id)
         )
         if not updated:
@@ -114,14 +136,14 @@ async def fire_timer(timer_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-async def _marked(row: dict[str, Any], now: datetime, *, breach: bool) -> dict[Any, Any]:
+async def _marked(row: TimerRow, now: datetime, *, breach: bool) -> dict[Any, Any]:
     """The row's columns after its warning (or breach) was handled."""
-    warned_at = utc(row["warned_at"]) or now
-    breached_at = now if breach else utc(row["breached_at"])
+    warned_at = row.warned_at or now
+    breached_at = now if breach else row.breached_at
     plan = schedule(
-        decode_timer(row["timer"]),
-        await calendar_for(row["calendar_id"]),
-        row["warn_percent"],
+        row.timer,
+        await calendar_for(row.calendar_id),
+        row.warn_percent,
         warned=True,
         breached=breached_at is not None,
     )
@@ -136,39 +158,40 @@ async def _marked(row: dict[str, Any], now: datetime, *, breach: bool) -> dict[A
     }
 
 
-async def _announce(row: dict[str, Any], *, breach: bool) -> None:
+async def _announce(row: TimerRow, *, breach: bool) -> None:
     """Event, audit entry and escalation actions of a handled deadline."""
-    case = (
+    found = (
         await Case.select(Case.id, Case.team, Case.assignee, Case.priority, Case.status)
-        .where(Case.id == row["case"])
+        .where(Case.id == row.case_id)
         .first()
     )
-    if case is None:
+    if found is None:
         return
-    policy = await _policy(row["policy_id"])
+    case = _AlertedCase.from_row(found)
+    policy = await _policy(row.policy_id)
     actions = EscalationActions()
     if policy is not None:
         actions = policy.escalation.breached if breach else policy.escalation.at_risk
     notified = await _notified(case) if actions.notify else []
     kind = SlaBreached if breach else SlaAtRisk
-    due = utc(row["due_at"])
+    due = row.due_at
     event = kind(
-        case_id=case["id"],
-        metric=row["metric"],
+        case_id=case.id,
+        metric=row.metric,
         due_at=due.isoformat() if due else "",
-        team_id=case["team"],
-        assignee_id=case["assignee"],
+        team_id=case.team_id,
+        assignee_id=case.assignee_id,
         notified_agent_ids=notified,
     )
-    streams = [case_stream(case["id"]), team_stream(case["team"])]
+    streams = [case_stream(case.id), team_stream(case.team_id)]
     await emit(event, streams + [agent_stream(agent_id) for agent_id in notified])
     await audit.record(
         SYSTEM,
         "case.sla_breached" if breach else "case.sla_at_risk",
         entity="case",
-        entity_id=case["id"],
-        case_id=case["id"],
-        changes={"metric": row["metric"], "due_at": event.due_at},
+        entity_id=case.id,
+        case_id=case.id,
+        changes={"metric": row.metric, "due_at": event.due_at},
     )
     await _escalate(case, actions)
 
@@ -185,12 +208,12 @@ async def _policy(policy_id: int | None) -> PolicyRule | None:
     return policy_from_row(row) if row else None
 
 
-async def _notified(case: dict[str, Any]) -> list[int]:
+async def _notified(case: _AlertedCase) -> list[int]:
     """The assignee and the active managers (and admins) of the case's team."""
-    ids: set[int] = {case["assignee"]} if case["assignee"] is not None else set()
-    if case["team"] is not None:
+    ids: set[int] = {case.assignee_id} if case.assignee_id is not None else set()
+    if case.team_id is not None:
         rows = await TeamMember.select(TeamMember.agent).where(
-            (TeamMember.team == case["team"])
+            (TeamMember.team == case.team_id)
             & TeamMember.agent.role.is_in([Role.MANAGER, Role.ADMIN])
             & (TeamMember.agent.active == True)  # noqa: E712 - Piccolo needs ==
         )
@@ -203,24 +226,24 @@ async def _notified(case: dict[str, Any]) -> list[int]:
     return sorted(ids)
 
 
-async def _escalate(case: dict[str, Any], actions: EscalationActions) -> None:
+async def _escalate(case: _AlertedCase, actions: EscalationActions) -> None:
     """Raise the priority and/or move the case to another team, as the system."""
-    if case["status"] in (Status.SOLVED, Status.CLOSED):
+    if case.status in (Status.SOLVED, Status.CLOSED):
         return
     if not actions.raise_priority and actions.move_to_team_id is None:
         return
-    version = await Case.select(Case.version).where(Case.id == case["id"]).first()
+    version = await Case.select(Case.version).where(Case.id == case.id).first()
     change = CaseUpdate(version=version["version"] if version else 0)
-    if actions.raise_priority and raised_priority(case["priority"]) != case["priority"]:
-        change.priority = Priority(raised_priority(case["priority"]))
-    if actions.move_to_team_id is not None and actions.move_to_team_id != case["team"]:
+    if actions.raise_priority and raised_priority(case.priority) != case.priority:
+        change.priority = Priority(raised_priority(case.priority))
+    if actions.move_to_team_id is not None and actions.move_to_team_id != case.team_id:
         change.team_id = actions.move_to_team_id
     try:
-        await update_case(SYSTEM, case["id"], change)
-        if change.team_id is not msgspec.UNSET and case["assignee"] is not None:
-            await assign_case(SYSTEM, case["id"], AssignIn(assignee_id=None))
+        await update_case(SYSTEM, case.id, change)
+        if change.team_id is not msgspec.UNSET and case.assignee_id is not None:
+            await assign_case(SYSTEM, case.id, AssignIn(assignee_id=None))
     except HelpdeskError:  # e.g. the escalation team was deleted: the event still stands
-        logger.exception("SLA escalation of case %s failed", case["id"])
+        logger.exception("SLA escalation of case %s failed", case.id)
 
 
 async def sweep(now: datetime | None = None, horizon: timedelta | None = None) -> SweepResult:

@@ -26,13 +26,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from helpdesk import jobs
 from helpdesk.clock import utcnow
 from helpdesk.db import current_engine, is_postgres, transaction_state
 from helpdesk.domain import MessageKind, Status
 from helpdesk.events import CaseOpened, CasesMerged, CaseUpdated, Event, MessageAdded
 from helpdesk.sla import _store
-from helpdesk.sla._store import calendar_for, decode_timer, encode_timer, schedule, utc
+from helpdesk.sla._store import TimerRow, calendar_for, encode_timer, schedule, utc
 from helpdesk.sla.clock import SlaTimer, elapsed, pause, resume, retarget, start_timer
 from helpdesk.sla.policies import CaseSlaFacts, Metric, PolicyRule, choose_policy
 from helpdesk.sla.tables import CaseSlaTimer
@@ -87,25 +89,50 @@ _CASE_COLUMNS = (
 )  # fmt: skip
 
 
-async def _case(case_id: int) -> dict[str, Any] | None:
-    row: dict[str, Any] | None = await Case.select(*_CASE_COLUMNS).where(Case.id == case_id).first()
-    return row
+class _MeasuredCase(msgspec.Struct, frozen=True, kw_only=True):
+    """The columns of a case that the SLA clocks read (:data:`_CASE_COLUMNS`)."""
+
+    id: int
+    priority: str
+    organization_id: int | None
+    channel: str
+    status: str
+    created_at: datetime | None
+    first_response_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> _MeasuredCase:
+        """The case of a row selected with :data:`_CASE_COLUMNS`."""
+        return cls(
+            id=row["id"],
+            priority=row["priority"],
+            organization_id=row["organization"],
+            channel=row["channel"],
+            status=row["status"],
+            created_at=utc(row["created_at"]),
+            first_response_at=utc(row["first_response_at"]),
+        )
 
 
-async def _policy_for(case: dict[str, Any]) -> PolicyRule | None:
+async def _case(case_id: int) -> _MeasuredCase | None:
+    row = await Case.select(*_CASE_COLUMNS).where(Case.id == case_id).first()
+    return _MeasuredCase.from_row(row) if row is not None else None
+
+
+async def _policy_for(case: _MeasuredCase) -> PolicyRule | None:
     facts = CaseSlaFacts(
-        priority=case["priority"], organization_id=case["organization"], channel=case["channel"]
+        priority=case.priority, organization_id=case.organization_id, channel=case.channel
     )
     return choose_policy(await _store.enabled_policies(), facts)
 
 
-async def _timers(case_id: int) -> dict[str, dict[str, Any]]:
+async def _timers(case_id: int) -> dict[str, TimerRow]:
     """The case's timer rows by metric, locked on PostgreSQL (so that a
     deadline being fired meanwhile waits, then sees the new version)."""
     query = CaseSlaTimer.select().where(CaseSlaTimer.case == case_id)
     if is_postgres(current_engine()):
         query = query.lock_rows("NO KEY UPDATE")
-    return {row["metric"]: row for row in await query}
+    return {row["metric"]: TimerRow.from_row(row) for row in await query}
 
 
 # --- writing ---------------------------------------------------------------
@@ -171,10 +198,10 @@ def arm_wake_ups(moments: list[datetime]) -> None:
             jobs.enqueue(wake, moment.isoformat(), run_at=moment)
 
 
-async def _update(row: dict[str, Any], values: dict[Any, Any]) -> None:
+async def _update(row: TimerRow, values: dict[Any, Any]) -> None:
     values[CaseSlaTimer.version] = CaseSlaTimer.version + 1
     values[CaseSlaTimer.updated_at] = utcnow()
-    await CaseSlaTimer.update(values).where(CaseSlaTimer.id == row["id"])
+    await CaseSlaTimer.update(values).where(CaseSlaTimer.id == row.id)
 
 
 async def _insert(
@@ -211,14 +238,14 @@ async def start_case(case_id: int, now: datetime, status: Status | None = None) 
     policy = await _policy_for(case)
     if policy is None:
         return
-    targets = policy.targets_for(case["priority"])
-    opened = utc(case["created_at"]) or utcnow()
+    targets = policy.targets_for(case.priority)
+    opened = case.created_at or utcnow()
     for metric in _OPENING_METRICS:
         target = targets.of(metric)
         if target is None:
             continue
         timer = start_timer(target, opened)
-        if (status or case["status"]) == Status.PENDING:
+        if (status or case.status) == Status.PENDING:
             timer = pause(timer, max(now, opened))
         await _insert(case_id, metric, policy, timer)
 
@@ -234,23 +261,23 @@ async def stop_timers(
     cancelled: it no longer applies.
     """
     for metric, row in (await _timers(case_id)).items():
-        if row["active"] and (metrics is None or metric in metrics):
+        if row.active and (metrics is None or metric in metrics):
             await _complete(row, now, responded=responded)
 
 
-async def _complete(row: dict[str, Any], now: datetime, *, responded: bool) -> None:
-    timer = decode_timer(row["timer"])
-    calendar = await calendar_for(row["calendar_id"])
+async def _complete(row: TimerRow, now: datetime, *, responded: bool) -> None:
+    timer = row.timer
+    calendar = await calendar_for(row.calendar_id)
     spent = elapsed(timer, calendar, now)
-    breached_at = utc(row["breached_at"])
-    breaches = row["breaches"]
+    breached_at = row.breached_at
+    breaches = row.breaches
     if responded and breached_at is None and spent > timer.target:
-        breached_at, breaches = utc(row["due_at"]), breaches + 1  # late, before the sweep saw it
+        breached_at, breaches = row.due_at, breaches + 1  # late, before the sweep saw it
     values = await _derived(
         pause(timer, max(now, timer.resumed_at)),
-        row["calendar_id"],
-        row["warn_percent"],
-        warned_at=utc(row["warned_at"]),
+        row.calendar_id,
+        row.warn_percent,
+        warned_at=row.warned_at,
         breached_at=breached_at,
         active=False,
     )
@@ -266,14 +293,14 @@ async def customer_wrote(case_id: int, now: datetime, *, replied: bool | None = 
     case = await _case(case_id)
     if case is None:
         return
-    if not (case["first_response_at"] is not None if replied is None else replied):
+    if not (case.first_response_at is not None if replied is None else replied):
         return
     rows = await _timers(case_id)
     current = rows.get(Metric.NEXT_RESPONSE.value)
-    if current is not None and current["active"]:
+    if current is not None and current.active:
         return
     policy = await _policy_for(case)
-    target = policy.targets_for(case["priority"]).of(Metric.NEXT_RESPONSE) if policy else None
+    target = policy.targets_for(case.priority).of(Metric.NEXT_RESPONSE) if policy else None
     if policy is None or target is None:
         return
     timer = start_timer(target, now)
@@ -287,7 +314,7 @@ async def customer_wrote(case_id: int, now: datetime, *, replied: bool | None = 
     values[CaseSlaTimer.started_at] = timer.started_at
     values[CaseSlaTimer.completed_at] = None
     values[CaseSlaTimer.business_seconds] = None
-    values[CaseSlaTimer.cycle] = current["cycle"] + 1
+    values[CaseSlaTimer.cycle] = current.cycle + 1
     await _update(current, values)
 
 
@@ -319,9 +346,9 @@ async def status_changed(case_id: int, old: Status, new: Status, now: datetime) 
 
 async def _pause_all(case_id: int, now: datetime, *, pausing: bool) -> None:
     for row in (await _timers(case_id)).values():
-        if not row["active"]:
+        if not row.active:
             continue
-        timer = decode_timer(row["timer"])
+        timer = row.timer
         if pausing:
             changed = pause(timer, max(now, timer.resumed_at))
         else:
@@ -334,7 +361,7 @@ _KEEP: Any = object()
 
 
 async def _rewrite(
-    row: dict[str, Any],
+    row: TimerRow,
     timer: SlaTimer,
     *,
     policy: PolicyRule | None = None,
@@ -346,10 +373,10 @@ async def _rewrite(
     kept unless given, its policy columns changed when ``policy`` is given."""
     values = await _derived(
         timer,
-        policy.calendar_id if policy else row["calendar_id"],
-        policy.warn_percent if policy else row["warn_percent"],
-        warned_at=utc(row["warned_at"]) if warned_at is _KEEP else warned_at,
-        breached_at=utc(row["breached_at"]) if breached_at is _KEEP else breached_at,
+        policy.calendar_id if policy else row.calendar_id,
+        policy.warn_percent if policy else row.warn_percent,
+        warned_at=row.warned_at if warned_at is _KEEP else warned_at,
+        breached_at=row.breached_at if breached_at is _KEEP else breached_at,
     )
     if policy is not None:
         values.update(_policy_columns(policy))
@@ -360,9 +387,9 @@ async def _rewrite(
 async def _reopen(case_id: int, now: datetime) -> None:
     """A solved case reopened: its resolution timer runs on from where it stopped."""
     row = (await _timers(case_id)).get(Metric.RESOLUTION.value)
-    if row is None or row["active"]:
+    if row is None or row.active:
         return
-    timer = decode_timer(row["timer"])
+    timer = row.timer
     resumed = resume(timer, max(now, timer.paused_since or now))
     await _rewrite(
         row,
@@ -383,10 +410,10 @@ async def refresh_case(case_id: int, now: datetime | None = None) -> None:
         return
     policy = await _policy_for(case)
     rows = await _timers(case_id)
-    targets = policy.targets_for(case["priority"]) if policy else None
+    targets = policy.targets_for(case.priority) if policy else None
     now = now or utcnow()
     for metric, row in rows.items():
-        if not row["active"]:
+        if not row.active:
             continue
         target = targets.of(Metric(metric)) if targets else None
         if policy is None or target is None:
@@ -398,12 +425,12 @@ async def refresh_case(case_id: int, now: datetime | None = None) -> None:
 
 
 async def _retarget_row(
-    row: dict[str, Any], policy: PolicyRule, target: timedelta, now: datetime
+    row: TimerRow, policy: PolicyRule, target: timedelta, now: datetime
 ) -> None:
-    timer = retarget(decode_timer(row["timer"]), target)
+    timer = retarget(row.timer, target)
     calendar = await calendar_for(policy.calendar_id)
     plan = schedule(timer, calendar, policy.warn_percent, warned=False, breached=False)
-    warned_at, breached_at = utc(row["warned_at"]), utc(row["breached_at"])
+    warned_at, breached_at = row.warned_at, row.breached_at
     if plan.warn_at is None or plan.warn_at > now:
         warned_at = None
     if plan.due_at is None or plan.due_at > now:
@@ -412,21 +439,21 @@ async def _retarget_row(
 
 
 async def _start_missing(
-    case: dict[str, Any], policy: PolicyRule, rows: dict[str, Any], now: datetime
+    case: _MeasuredCase, policy: PolicyRule, rows: dict[str, TimerRow], now: datetime
 ) -> None:
     """Timers the new policy measures and the old one did not (from the case's opening)."""
-    targets = policy.targets_for(case["priority"])
-    status = Status(case["status"])
+    targets = policy.targets_for(case.priority)
+    status = Status(case.status)
     if status in (Status.SOLVED, Status.CLOSED):
         return
-    opened = utc(case["created_at"]) or utcnow()
+    opened = case.created_at or utcnow()
     for metric in _OPENING_METRICS:
         target = targets.of(metric)
         if target is None or metric.value in rows:
             continue
-        if metric == Metric.FIRST_RESPONSE and case["first_response_at"] is not None:
+        if metric == Metric.FIRST_RESPONSE and case.first_response_at is not None:
             continue
         timer = start_timer(target, opened)
         if status == Status.PENDING:
             timer = pause(timer, max(now, opened))
-        await _insert(case["id"], metric, policy, timer)
+        await _insert(case.id, metric, policy, timer)

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from helpdesk.channels.email._rows import SendingMailbox
+
 SMTP_TIMEOUT = 30.0
 """Seconds allowed to each socket operation (connect, one reply, sending the message)."""
 
@@ -90,7 +92,7 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def deliver(mailbox: dict[str, Any], message: EmailMessage, started: float) -> Session:
+def deliver(mailbox: SendingMailbox, message: EmailMessage, started: float) -> Session:
     """Submit ``message`` through the mailbox's SMTP server; the open :class:`Session`
     once the server accepted it. Blocking: run it in a thread.
 
@@ -103,10 +105,10 @@ def deliver(mailbox: dict[str, Any], message: EmailMessage, started: float) -> S
     watchdog.daemon = True
     watchdog.start()
     try:
-        if mailbox["smtp_security"] == "starttls":
+        if mailbox.smtp_security == "starttls":
             client.starttls(context=ssl.create_default_context())
-        if mailbox["smtp_user"]:
-            client.login(mailbox["smtp_user"], mailbox["smtp_password"])
+        if mailbox.smtp_user:
+            client.login(mailbox.smtp_user, mailbox.smtp_password)
         reply = _transaction(client, message, started)
     except BaseException:
         watchdog.cancel()
@@ -125,10 +127,10 @@ def finish(session: Session) -> None:
         session.client.close()
 
 
-def _connect(mailbox: dict[str, Any]) -> smtplib.SMTP:
-    host, port, security = mailbox["smtp_host"], mailbox["smtp_port"], mailbox["smtp_security"]
+def _connect(mailbox: SendingMailbox) -> smtplib.SMTP:
+    host, port, security = mailbox.smtp_host, mailbox.smtp_port, mailbox.smtp_security
     if not host:
-        raise RuntimeError(f"mailbox {mailbox['id']} has no SMTP server")
+        raise RuntimeError(f"mailbox {mailbox.id} has no SMTP server")
     if security == "tls":
         context = ssl.create_default_context()
         return smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=context)

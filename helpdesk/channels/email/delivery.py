@@ -8,7 +8,7 @@ A case's mails cost one query, however many there are.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TypedDict, cast
 
 from helpdesk.channels.email import outbound
 from helpdesk.channels.email.schemas import DeliveryState, OutboundMailOut
@@ -18,7 +18,35 @@ from helpdesk.policy import Action, Principal, require
 from helpdesk.services import cases
 
 
-def delivery_state(row: dict[str, Any], now: datetime) -> DeliveryState:
+class StateColumns(TypedDict):
+    """The columns of an ``outbound_mail`` row that its delivery state follows from."""
+
+    status: str
+    attempts: int
+    claimed_at: datetime | None
+
+
+class MailColumns(StateColumns):
+    """The columns of an ``outbound_mail`` row that :func:`mail_out` shows
+    (:data:`_COLUMNS`). A typed dict, not a Struct: each row is read once,
+    straight into :class:`OutboundMailOut`."""
+
+    id: int
+    case: int | None
+    message: int | None
+    kind: str
+    to_address: str
+    message_id: str
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    failed_at: datetime | None
+    server_reply: str
+    last_error: str
+    unknown_outcomes: int
+
+
+def delivery_state(row: StateColumns, now: datetime) -> DeliveryState:
     """The state of one ``outbound_mail`` row at ``now``."""
     status = row["status"]
     if status == "sent":
@@ -32,7 +60,7 @@ def delivery_state(row: dict[str, Any], now: datetime) -> DeliveryState:
     return DeliveryState.RETRYING if row["attempts"] > 0 else DeliveryState.QUEUED
 
 
-def mail_out(row: dict[str, Any], now: datetime) -> OutboundMailOut:
+def mail_out(row: MailColumns, now: datetime) -> OutboundMailOut:
     """The API shape of one ``outbound_mail`` row."""
     state = delivery_state(row, now)
     in_attempt = state in (DeliveryState.SENDING, DeliveryState.UNKNOWN)
@@ -71,10 +99,11 @@ async def mails_of_case(case_id: int) -> list[OutboundMailOut]:
     No permission check: for read models that already checked the case
     (:func:`helpdesk.services.workspace.case_view`); others use :func:`case_mails`.
     """
-    rows = (
+    rows = cast(
+        "list[MailColumns]",
         await OutboundMail.select(*_COLUMNS)
         .where(OutboundMail.case == case_id)
-        .order_by(OutboundMail.id)
+        .order_by(OutboundMail.id),
     )
     now = utcnow()
     return [mail_out(row, now) for row in rows]

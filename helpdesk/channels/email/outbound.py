@@ -40,7 +40,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from piccolo.columns import Column
 
@@ -106,7 +106,22 @@ def enqueue_send(outbound_id: int) -> None:
     jobs.enqueue(send_mail, outbound_id)
 
 
-async def _insert(values: dict[str, Any]) -> int | None:
+class NewMail(TypedDict):
+    """The columns of an ``outbound_mail`` row being queued (the rest start as
+    a pending mail with no attempt); ``subject`` and ``body_text`` only for a
+    mail rendered when queued."""
+
+    case: int | None
+    message: int | None
+    mailbox: int
+    kind: str
+    to_address: str
+    message_id: str
+    subject: NotRequired[str]
+    body_text: NotRequired[str]
+
+
+async def _insert(values: NewMail) -> int | None:
     """Insert an outbound row unless its Message-ID exists; its id, or None."""
     rows = await OutboundMail.raw(
         "INSERT INTO outbound_mail (\"case\", message, mailbox, kind, to_address, message_id,"
