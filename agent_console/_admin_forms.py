@@ -136,10 +136,20 @@ def team_choice(form: FormMultiDict) -> list[int]:
     return sorted(set(ids(" ".join(chosen(form, "teams")), "teams")))
 
 
-def agent_values(agent: AgentOut) -> Typed:
-    """A stored agent as the form shows it."""
+def version(form: FormMultiDict) -> str:
+    """The version an edit form was shown with (a hidden field); a form without one
+    is refused, as it could overwrite a change it never saw."""
+    value = text(form, "version")
+    if not value:
+        raise ValidationError("version: missing (reload the page)", field="version")
+    return value
+
+
+def agent_values(agent: AgentOut, version: str = "") -> Typed:
+    """A stored agent as the form shows it, with the version it is shown with."""
     return Typed(
         {
+            "version": [version],
             "name": [agent.name],
             "email": [agent.email],
             "role": [agent.role],
@@ -188,9 +198,14 @@ def team_routing(form: FormMultiDict) -> TeamRoutingIn:
     return result
 
 
-def team_values(team: TeamOut | None, routing: TeamRoutingOut | None) -> Typed:
-    """A stored team (and its routing, when shown) as the form shows it."""
-    values: dict[str, list[Any]] = {"strategy": ["manual"], "prefer_case_language": ["on"]}
+def team_values(team: TeamOut | None, routing: TeamRoutingOut | None, version: str = "") -> Typed:
+    """A stored team (and its routing, when shown) as the form shows it, with the
+    version it is shown with."""
+    values: dict[str, list[Any]] = {
+        "strategy": ["manual"],
+        "prefer_case_language": ["on"],
+        "version": [version],
+    }
     if team is not None:
         values |= {
             "name": [team.name],
@@ -363,5 +378,6 @@ __all__ = [
     "team_values",
     "text",
     "ticked",
+    "version",
     "words",
 ]

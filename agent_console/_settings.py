@@ -38,9 +38,13 @@ SettingsPage = Callable[..., Awaitable[Template]]
 VIEW_SETTINGS = Action.VIEW_REPORTS  # managers read the settings, as they read SLA policies
 EDIT_SETTINGS = Action.ADMINISTER
 
-ERRORS = {
+ERRORS = {  # where a settings page says more than the web kit's table (helpdesk.web.errors)
     "conflict": N_(
         "This name or address is already in use, or the change conflicts with other settings."
+    ),
+    "version_conflict": N_(
+        "Someone else changed these settings in the meantime. "
+        "The form now shows the current values: make your change again."
     ),
 }
 

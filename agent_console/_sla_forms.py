@@ -180,11 +180,11 @@ def _makeup_days(value: str) -> list[dict[str, Any]]:
     return days
 
 
-def calendar_in(form: FormMultiDict, stored: dict[str, Any] | None = None) -> CalendarIn:
-    """A calendar from its form; settings the form does not show (subdivision,
-    observed holidays, …) are kept from ``stored``."""
-    definition: dict[str, Any] = dict(stored or {})
-    definition |= {
+def calendar_in(form: FormMultiDict) -> CalendarIn:
+    """A calendar from its form: the settings the form shows. Saving a change
+    keeps those it does not show (subdivision, observed holidays, …): the
+    service merges them (:func:`helpdesk.sla.calendars.merge_calendar`)."""
+    definition: dict[str, Any] = {
         "hours": {day: _periods(text(form, f"hours_{day}"), f"hours.{day}") for day in WEEKDAYS},
         "timezone": text(form, "timezone") or DEFAULT_TIMEZONE,
         "country": text(form, "country").upper() or None,
@@ -194,8 +194,6 @@ def calendar_in(form: FormMultiDict, stored: dict[str, Any] | None = None) -> Ca
         ],
         "makeup_days": _makeup_days(text(form, "makeup_days")),
     }
-    if definition["country"] is None:
-        definition.pop("subdivision", None)
     result: CalendarIn = convert({"name": text(form, "name"), "definition": definition}, CalendarIn)
     return result
 

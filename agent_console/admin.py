@@ -3,8 +3,11 @@
 Each page lists what exists and offers a form for a new one or, at
 ``…/{id}``, to change one. Managers may read the agents and teams pages
 (read-only); mailboxes are for administrators only, as their services say.
-Every change goes through one domain service (which asks the permission
-policy); a refused form comes back with the reason (:mod:`agent_console._settings`).
+Every save is one call of a domain service, in one transaction (which asks
+the permission policy); a refused form comes back with the reason
+(:mod:`agent_console._settings`). The edit forms carry the version they were
+shown with: a save after someone else's change is refused (409) and the page
+shows the current values again.
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ from agent_console._pages import PathId
 from agent_console._settings import DONE, may_edit, save, settings_page, show_again
 from helpdesk.channels.email import mailboxes
 from helpdesk.domain import Availability, Role
-from helpdesk.errors import HelpdeskError
+from helpdesk.errors import HelpdeskError, VersionConflictError
 from helpdesk.policy import Principal
 from helpdesk.routing import services as routing
 from helpdesk.routing.strategies import Strategy
-from helpdesk.schemas import TeamOut, TeamUpdate
+from helpdesk.schemas import TeamOut
 from helpdesk.services import agents, teams
 
 __all__ = [
@@ -69,6 +72,8 @@ async def _agents_page(
 ) -> Template:
     editing = await agents.get_agent(principal, editing_id) if editing_id is not None else None
     all_teams = await teams.list_teams(principal)
+    if editing is not None and (typed is None or isinstance(error, VersionConflictError)):
+        typed = forms.agent_values(editing, agents.agent_version(editing))
     return await settings_page(
         request,
         principal,
@@ -79,7 +84,7 @@ async def _agents_page(
         teams=all_teams,
         team_names={t.id: t.name for t in all_teams},
         editing=editing,
-        f=typed or (forms.agent_values(editing) if editing else forms.Typed({"languages": ["vi"]})),
+        f=typed or forms.Typed({"languages": ["vi"]}),
         roles=list(Role),
         languages=LANGUAGES,
         availabilities=list(Availability),
@@ -101,24 +106,14 @@ async def agent_page(
     return await _agents_page(request, principal, agent_id)
 
 
-async def _set_teams(principal: Principal, agent_id: int, wanted: list[int]) -> None:
-    """Make ``agent_id`` a member of exactly the teams ``wanted`` (through the teams service)."""
-    for team in await teams.list_teams(principal):
-        member = agent_id in team.member_ids
-        if member != (team.id in wanted):
-            others = [m for m in team.member_ids if m != agent_id]
-            members = [*others, agent_id] if team.id in wanted else others
-            await teams.update_team(principal, team.id, TeamUpdate(member_ids=members))
-
-
 @post("/admin/agents", include_in_schema=False)
 async def create_agent(request: AnyRequest, principal: NamedDependency[Principal]) -> Response[Any]:
     """Add a member of staff, with their teams."""
 
     async def operation(form: FormMultiDict) -> None:
-        data, wanted = forms.agent_in(form), forms.team_choice(form)
-        agent = await agents.create_agent(principal, data)
-        await _set_teams(principal, agent.id, wanted)
+        await agents.create_agent_with_teams(
+            principal, forms.agent_in(form), forms.team_choice(form)
+        )
 
     show = show_again(_agents_page, request, principal, None)
     return await save(request, principal, operation, show, AGENTS_URL, DONE["agent"])
@@ -131,9 +126,12 @@ async def update_agent(
     """Change a member of staff: role, teams, languages, skills, capacity, active."""
 
     async def operation(form: FormMultiDict) -> None:
-        data, wanted = forms.agent_update(form), forms.team_choice(form)
-        await agents.update_agent(principal, agent_id, data)
-        await _set_teams(principal, agent_id, wanted)
+        data, wanted, version = (
+            forms.agent_update(form),
+            forms.team_choice(form),
+            forms.version(form),
+        )
+        await agents.update_agent_with_teams(principal, agent_id, data, wanted, version=version)
 
     show = show_again(_agents_page, request, principal, agent_id)
     return await save(request, principal, operation, show, AGENTS_URL, DONE["agent"])
@@ -152,10 +150,14 @@ async def _teams_page(
 ) -> Template:
     editing: TeamOut | None = None
     routing_out = None
+    version = ""
     if editing_id is not None:
         editing = await teams.get_team(principal, editing_id)
         if may_edit(principal):  # a team's routing is for administrators only
             routing_out = await routing.get_team_routing(principal, editing_id)
+            version = routing.team_settings_version(editing, routing_out)
+    if isinstance(error, VersionConflictError):
+        typed = None  # show what is stored now, with its version
     staff = await agents.list_agents(principal)
     return await settings_page(
         request,
@@ -167,7 +169,7 @@ async def _teams_page(
         agents=staff,
         agent_names={a.id: a.name for a in staff},
         editing=editing,
-        f=typed or forms.team_values(editing, routing_out),
+        f=typed or forms.team_values(editing, routing_out, version),
         strategies=STRATEGIES,
     )
 
@@ -191,9 +193,9 @@ async def create_team(request: AnyRequest, principal: NamedDependency[Principal]
     """Add a team with its members and routing strategy."""
 
     async def operation(form: FormMultiDict) -> None:
-        data, strategy = forms.team_in(form), forms.team_routing(form)
-        team = await teams.create_team(principal, data)
-        await routing.set_team_routing(principal, team.id, strategy)
+        await routing.create_team_with_routing(
+            principal, forms.team_in(form), forms.team_routing(form)
+        )
 
     show = show_again(_teams_page, request, principal, None)
     return await save(request, principal, operation, show, TEAMS_URL, DONE["team"])
@@ -206,9 +208,12 @@ async def update_team(
     """Change a team, its members and its routing strategy."""
 
     async def operation(form: FormMultiDict) -> None:
-        data, strategy = forms.team_update(form), forms.team_routing(form)
-        await teams.update_team(principal, team_id, data)
-        await routing.set_team_routing(principal, team_id, strategy)
+        data, strategy, version = (
+            forms.team_update(form),
+            forms.team_routing(form),
+            forms.version(form),
+        )
+        await routing.update_team_with_routing(principal, team_id, data, strategy, version=version)
 
     show = show_again(_teams_page, request, principal, team_id)
     return await save(request, principal, operation, show, TEAMS_URL, DONE["team"])

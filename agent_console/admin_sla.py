@@ -214,14 +214,10 @@ async def create_calendar(
 async def update_calendar(
     request: AnyRequest, principal: NamedDependency[Principal], calendar_id: PathId
 ) -> Response[Any]:
-    """Replace a calendar's name and definition (settings the form does not show are kept)."""
+    """Change a calendar's name and the settings its form shows (the others are kept)."""
 
     async def operation(form: FormMultiDict) -> None:
-        stored = next(
-            (c.definition for c in await sla.list_calendars(principal) if c.id == calendar_id),
-            None,
-        )
-        await sla.update_calendar(principal, calendar_id, forms.calendar_in(form, stored))
+        await sla.merge_calendar(principal, calendar_id, forms.calendar_in(form))
 
     show = show_again(_calendars_page, request, principal, calendar_id)
     return await save(request, principal, operation, show, CALENDARS_URL, DONE["calendar"])

@@ -201,10 +201,10 @@ async def check_database(within: float) -> None:
 
 
 def bind_engine(engine: Engine[Any]) -> None:
-    """Point every table of the helpdesk at ``engine``."""
-    from helpdesk.tables import all_tables
+    """Point every table of every installed package (:mod:`helpdesk.installed`) at ``engine``."""
+    from helpdesk.installed import installed_tables
 
-    for table in all_tables():
+    for table in installed_tables():
         table._meta.db = engine
 
 

@@ -102,6 +102,16 @@ class TeamRoutingChanged(Event, frozen=True, tag="team.routing_changed"):
     strategy: str
 
 
+class AccessChanged(Event, frozen=True, tag="access.changed"):
+    """What a person may do or see changed: their sessions were ended, or (an
+    agent) their role, active flag or teams changed. Their open websockets
+    re-check their session and rights when they see it. ``face`` is
+    "console" (an agent) or "portal" (a customer)."""
+
+    face: str
+    subject_id: int
+
+
 class SlaAtRisk(Event, frozen=True, tag="case.sla_at_risk"):
     """An SLA target of a case has used its warning share (e.g. 80%) of business time."""
 
@@ -133,6 +143,7 @@ AnyEvent = (
     | CustomersMerged
     | AgentAvailabilityChanged
     | TeamRoutingChanged
+    | AccessChanged
     | SlaAtRisk
     | SlaBreached
 )
@@ -192,6 +203,12 @@ def organization_stream(organization_id: int) -> str:
     """The stream of an organization's cases, for colleagues who share them in the
     portal (carries what the customer stream carries: never internal notes)."""
     return f"organization:{organization_id}"
+
+
+def access_stream(face: str, subject_id: int) -> str:
+    """The stream that tells a person's open websockets their access changed:
+    the agent's own stream (console) or the customer's (portal)."""
+    return agent_stream(subject_id) if face == "console" else customer_stream(subject_id)
 
 
 def customer_streams(customer_id: int, organization_id: int | None) -> list[str]:

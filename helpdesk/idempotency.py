@@ -61,6 +61,7 @@ from helpdesk.errors import (
     IdempotencyKeyReusedError,
 )
 from helpdesk.events import pending_payloads
+from helpdesk.tables import register_tables
 
 __all__ = [
     "MAX_KEY_LENGTH",
@@ -117,6 +118,9 @@ class IdempotencyKey(Table, tablename="idempotency_keys"):
     changes = Text(default="[]")
     """The events of the change, as JSON: what a client whose answer was lost gets."""
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+register_tables(IdempotencyKey)
 
 
 class StoredResponse(msgspec.Struct, frozen=True, kw_only=True):

@@ -238,6 +238,23 @@ class Job(Table, tablename="jobs"):
     last_error = Text(default="")
 
 
+class WebSession(Table, tablename="web_sessions"):
+    """A signed-in browser session of the console or the portal.
+
+    The cookie carries a random token; only its SHA-256 digest is stored, so
+    the table cannot be used to sign in. A session ends when its person signs
+    out (``ended_at``), signs out everywhere, or when it expires.
+    """
+
+    id = Serial(primary_key=True)
+    digest = Varchar(length=64, unique=True)
+    face = Varchar(length=16)  # "console" (an agent) or "portal" (a customer)
+    subject_id = Integer()
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    ended_at = Timestamptz(null=True, default=None)
+
+
 class PortalLoginToken(Table, tablename="portal_login_tokens"):
     """A customer's magic sign-in link to the portal: only the SHA-256 of its token is stored.
 
@@ -293,23 +310,80 @@ CORE_TABLES: tuple[type[Table], ...] = (
     SchemaMigration,
     Macro,
     Job,
+    WebSession,
 )
 
 
-def all_tables() -> tuple[type[Table], ...]:
-    """Every table the helpdesk uses, in creation order."""
-    from helpdesk.channels.email.tables import EMAIL_TABLES
-    from helpdesk.idempotency import IdempotencyKey
-    from helpdesk.routing.tables import ROUTING_TABLES
-    from helpdesk.sla.tables import SLA_TABLES
-    from knowledge_base.tables import KB_TABLES
+class TableRegistry:
+    """The tables the helpdesk's packages registered, in registration order.
 
-    return (
-        CORE_TABLES
-        + EMAIL_TABLES
-        + ROUTING_TABLES
-        + SLA_TABLES
-        + KB_TABLES
-        + CUSTOMER_ACCESS_TABLES
-        + (IdempotencyKey,)
-    )
+    Each package's tables module registers its own tables when it is
+    imported (:func:`register_tables`); the composition module
+    (:mod:`helpdesk.installed`) imports every such module and declares which
+    ones it expects (:func:`expect_tables_from`). :meth:`tables` refuses to
+    answer from an incomplete registry, so a package that was not imported,
+    or that forgot to register, fails loudly instead of being left out.
+    Registration order is creation order: a tables module imports the
+    tables it refers to (and so registers them) before it registers its own.
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[type[Table], str] = {}
+        self._expected: tuple[str, ...] | None = None
+
+    def register(self, *tables: type[Table]) -> None:
+        """Add ``tables`` (a table registered twice keeps its first place)."""
+        for table in tables:
+            self._tables.setdefault(table, table.__module__)
+
+    def expect(self, *modules: str) -> None:
+        """Declare the modules whose tables make up the database."""
+        self._expected = tuple(modules)
+
+    def tables(self) -> tuple[type[Table], ...]:
+        """Every registered table, in registration order.
+
+        Raises :class:`RuntimeError` when no module list was declared, when a
+        declared module registered no table, or when a module that was not
+        declared registered some.
+        """
+        if self._expected is None:
+            raise RuntimeError(
+                "no table modules declared: import helpdesk.installed before asking for the tables"
+            )
+        registered = set(self._tables.values())
+        missing = sorted(set(self._expected) - registered)
+        unexpected = sorted(registered - set(self._expected))
+        if missing or unexpected:
+            raise RuntimeError(
+                f"table registry incomplete: declared but registered nothing: {missing}; "
+                f"registered but not declared: {unexpected}"
+            )
+        return tuple(self._tables)
+
+
+_REGISTRY = TableRegistry()
+
+
+def register_tables(*tables: type[Table]) -> None:
+    """Register a package's tables (called by its tables module at import)."""
+    _REGISTRY.register(*tables)
+
+
+def expect_tables_from(*modules: str) -> None:
+    """Declare the modules (by name) whose tables make up the database; the
+    composition module :mod:`helpdesk.installed` does this once."""
+    _REGISTRY.expect(*modules)
+
+
+def all_tables() -> tuple[type[Table], ...]:
+    """Every table the helpdesk uses, in creation order (see :class:`TableRegistry`).
+
+    Import :mod:`helpdesk.installed` first (:func:`helpdesk.db.bind_engine`
+    does); until then this raises :class:`RuntimeError` rather than answer
+    with some packages left out.
+    """
+    return _REGISTRY.tables()
+
+
+register_tables(*CORE_TABLES, *CUSTOMER_ACCESS_TABLES)

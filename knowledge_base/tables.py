@@ -24,7 +24,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from helpdesk.tables import Agent
+from helpdesk.tables import Agent, register_tables
 
 
 class KbCategory(Table, tablename="kb_categories"):
@@ -126,3 +126,4 @@ KB_TABLES: tuple[type[Table], ...] = (
     KbFeedback,
     KbDeflectionEvent,
 )
+register_tables(*KB_TABLES)

@@ -1,4 +1,10 @@
-"""Routing settings for admins: the ordered rules and each team's assignment strategy."""
+"""Routing settings for admins: the ordered rules and each team's assignment strategy.
+
+A team's settings form (the team, its members and how it assigns cases) is
+saved by one call, in one transaction: :func:`create_team_with_routing` or
+:func:`update_team_with_routing` (the latter only while the form's
+:func:`team_settings_version` is current).
+"""
 
 from __future__ import annotations
 
@@ -9,19 +15,21 @@ from msgspec import UNSET
 
 from helpdesk.clock import utcnow
 from helpdesk.db import transaction
-from helpdesk.errors import NotFoundError, ValidationError
+from helpdesk.errors import NotFoundError, ValidationError, VersionConflictError
 from helpdesk.events import TeamRoutingChanged, emit, team_stream
 from helpdesk.policy import Action, Principal, require
-from helpdesk.routing._pool import settings_from_row
+from helpdesk.routing._pool import settings_from_row, team_settings
 from helpdesk.routing.rules import Rule, RuleActions, RuleConditions
 from helpdesk.routing.schemas import RuleIn, RuleOut, RuleUpdate, TeamRoutingIn, TeamRoutingOut
 from helpdesk.routing.tables import RoutingRule, TeamRouting
-from helpdesk.services import audit
+from helpdesk.schemas import TeamIn, TeamOut, TeamUpdate
+from helpdesk.services import audit, teams
 from helpdesk.services.rows import as_utc, json_dict
 from helpdesk.tables import Agent, Team
 
 __all__ = [
     "create_rule",
+    "create_team_with_routing",
     "delete_rule",
     "enabled_rules",
     "get_rule",
@@ -29,7 +37,9 @@ __all__ = [
     "list_rules",
     "rule_from_row",
     "set_team_routing",
+    "team_settings_version",
     "update_rule",
+    "update_team_with_routing",
 ]
 
 
@@ -253,3 +263,72 @@ async def set_team_routing(
         )
     row = await TeamRouting.select().where(TeamRouting.team == team_id).first()
     return _team_out(team_id, row)
+
+
+# --- a team with its routing: the administrator's form --------------------------------
+
+
+def team_settings_version(team: TeamOut, routing: TeamRoutingOut) -> str:
+    """The version of what a team's settings form edits: name, description,
+    default flag, members and the routing settings (not the round-robin
+    position, which moves with every assignment)."""
+    return teams.version_of(
+        team.name,
+        team.description,
+        team.is_default,
+        team.member_ids,
+        routing.strategy,
+        routing.required_skill,
+        routing.prefer_case_language,
+        routing.requeue_on_unavailable,
+    )
+
+
+async def create_team_with_routing(
+    principal: Principal, data: TeamIn, routing: TeamRoutingIn
+) -> tuple[TeamOut, TeamRoutingOut]:
+    """Create a team with its members and how it assigns cases (admins).
+
+    One transaction: when any part is refused (a name in use, an unknown
+    agent) no team is left behind.
+    """
+    require(principal, Action.ADMINISTER)
+    async with transaction():
+        team = await teams.create_team(principal, data)
+        settings = await set_team_routing(principal, team.id, routing)
+    return await teams.get_team(principal, team.id), settings
+
+
+async def update_team_with_routing(
+    principal: Principal,
+    team_id: int,
+    data: TeamUpdate,
+    routing: TeamRoutingIn,
+    *,
+    version: str,
+) -> tuple[TeamOut, TeamRoutingOut]:
+    """Change a team, its members and how it assigns cases (admins), if
+    ``version`` (the :func:`team_settings_version` the form was shown with)
+    is still current.
+
+    One transaction: a stale version (:class:`VersionConflictError`, with
+    ``current_version``), a name in use, an unknown agent or any other
+    refusal changes nothing. On PostgreSQL the locks are taken in the
+    routing order (the team's routing row, then agents by id, then the team)
+    before the version is checked, so nothing slips in between.
+    """
+    require(principal, Action.ADMINISTER)
+    members = [] if data.member_ids is UNSET else data.member_ids
+    async with transaction():
+        await team_settings(team_id, lock=True)
+        await teams.lock_team(team_id, members)
+        current = team_settings_version(
+            await teams.get_team(principal, team_id), await get_team_routing(principal, team_id)
+        )
+        if version != current:
+            raise VersionConflictError(
+                f"team {team_id} was changed since the form was shown", current_version=current
+            )
+        await teams.update_team(principal, team_id, data)
+        settings = await set_team_routing(principal, team_id, routing)
+    return await teams.get_team(principal, team_id), settings

@@ -10,7 +10,7 @@ from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Serial, Timestam
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from helpdesk.tables import Agent, Case, Team
+from helpdesk.tables import Agent, Case, Team, register_tables
 
 
 class RoutingRule(Table, tablename="routing_rules"):
@@ -59,3 +59,4 @@ class CaseRouting(Table, tablename="case_routing"):
 
 
 ROUTING_TABLES: tuple[type[Table], ...] = (RoutingRule, TeamRouting, CaseRouting)
+register_tables(*ROUTING_TABLES)

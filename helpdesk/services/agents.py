@@ -1,28 +1,42 @@
-"""Agents (staff), their passwords and API tokens."""
+"""Agents (staff), their passwords and API tokens, and the teams they belong to.
+
+An administrator's agent form is saved by one call, in one transaction:
+:func:`create_agent_with_teams` or :func:`update_agent_with_teams` (the
+latter only while the form's :func:`agent_version` is current).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from msgspec import UNSET
 
-from helpdesk.db import transaction
+from helpdesk.db import current_engine, is_postgres, transaction
 from helpdesk.domain import Availability, Role
-from helpdesk.errors import AuthenticationError, ConflictError, NotFoundError
+from helpdesk.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+    VersionConflictError,
+)
 from helpdesk.events import AgentAvailabilityChanged, emit, team_stream
 from helpdesk.policy import Action, Principal, require
 from helpdesk.schemas import AgentIn, AgentOut, AgentUpdate, TokenOut
-from helpdesk.services import audit
+from helpdesk.services import audit, web_sessions
 from helpdesk.services.rows import json_list
-from helpdesk.tables import Agent, ApiToken, TeamMember
+from helpdesk.services.teams import version_of
+from helpdesk.tables import Agent, ApiToken, Team, TeamMember
 from helpdesk.text import normalize_email
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a prefix, not a secret
+MAX_TEAMS = 500
 
 
 def hash_password(password: str) -> str:
@@ -131,6 +145,8 @@ async def update_agent(principal: Principal, agent_id: int, data: AgentUpdate) -
         if values:
             await Agent.update(values).where(Agent.id == agent_id)
             await _emit_availability(before, data)
+            if (data.role, data.active) != (UNSET, UNSET):
+                await web_sessions.access_changed("console", [agent_id])
         changes = {k: v for k, v in ((f, getattr(data, f)) for f in fields) if v is not UNSET}
         await audit.record(
             principal, "agent.updated", entity="agent", entity_id=agent_id, changes=changes
@@ -221,3 +237,105 @@ async def set_availability(
 ) -> AgentOut:
     """Set whether routing may give the agent new cases."""
     return await update_agent(principal, agent_id, AgentUpdate(availability=availability))
+
+
+# --- an agent with their teams: the administrator's form ------------------------------
+
+
+def agent_version(agent: AgentOut) -> str:
+    """The version of what an agent's settings form edits: name, role,
+    languages, skills, capacity, active and teams. Not the availability
+    (agents change their own all day) nor the password (never shown)."""
+    return version_of(
+        agent.name,
+        agent.role,
+        agent.languages,
+        agent.skills,
+        agent.capacity,
+        agent.active,
+        agent.team_ids,
+    )
+
+
+async def lock_agent(agent_id: int) -> None:
+    """Inside a transaction, before changing an agent or their teams: on
+    PostgreSQL lock the agent's row until the transaction ends.
+    :class:`NotFoundError` when there is no such agent."""
+    query = Agent.select(Agent.id).where(Agent.id == agent_id)
+    if is_postgres(current_engine()):
+        query = query.lock_rows("NO KEY UPDATE")
+    if await query.first() is None:
+        raise NotFoundError(f"agent {agent_id} not found")
+
+
+async def _set_teams(principal: Principal, agent_id: int, team_ids: Sequence[int]) -> None:
+    """Make the agent a member of exactly ``team_ids`` (an unknown team: ValidationError)."""
+    wanted = set(team_ids)
+    if len(wanted) > MAX_TEAMS:
+        raise ValidationError(f"at most {MAX_TEAMS} teams", field="team_ids")
+    if wanted:
+        found = await Team.select(Team.id).where(Team.id.is_in(sorted(wanted)))
+        missing = wanted - {int(r["id"]) for r in found}
+        if missing:
+            raise ValidationError(f"unknown teams: {sorted(missing)}", field="team_ids")
+    current = set((await _teams_of([agent_id]))[agent_id])
+    removed, added = sorted(current - wanted), sorted(wanted - current)
+    if removed:
+        await TeamMember.delete().where(
+            (TeamMember.agent == agent_id) & TeamMember.team.is_in(removed)
+        )
+    if added:
+        await TeamMember.insert(*(TeamMember(team=t, agent=agent_id) for t in added))
+    if removed or added:
+        await web_sessions.access_changed("console", [agent_id])
+    for team_id in sorted([*removed, *added]):
+        change = "member_added" if team_id in added else "member_removed"
+        await audit.record(
+            principal, "team.updated", entity="team", entity_id=team_id, changes={change: agent_id}
+        )
+
+
+async def create_agent_with_teams(
+    principal: Principal, data: AgentIn, team_ids: Sequence[int]
+) -> AgentOut:
+    """Create a member of staff (admins) who is a member of exactly ``team_ids``.
+
+    One transaction: when any part is refused (an email in use, an unknown
+    team) no agent and no membership is left behind.
+    """
+    require(principal, Action.ADMINISTER)
+    async with transaction():
+        agent = await create_agent(principal, data)
+        await _set_teams(principal, agent.id, team_ids)
+    return await get_agent(principal, agent.id)
+
+
+async def update_agent_with_teams(
+    principal: Principal,
+    agent_id: int,
+    data: AgentUpdate,
+    team_ids: Sequence[int],
+    *,
+    version: str,
+) -> AgentOut:
+    """Change a member of staff (admins) and make them a member of exactly
+    ``team_ids``, if ``version`` (the :func:`agent_version` the form was shown
+    with) is still current.
+
+    One transaction: a stale version (:class:`VersionConflictError`, with
+    ``current_version``), an unknown team or any other refusal changes
+    nothing. The version is checked with the agent's row locked (PostgreSQL),
+    so no other form's save slips in between the check and this change.
+    """
+    require(principal, Action.ADMINISTER)
+    async with transaction():
+        await lock_agent(agent_id)
+        current = agent_version(await get_agent(principal, agent_id))
+        if version != current:
+            raise VersionConflictError(
+                f"agent {agent_id} was changed since the form was shown",
+                current_version=current,
+            )
+        await update_agent(principal, agent_id, data)
+        await _set_teams(principal, agent_id, team_ids)
+    return await get_agent(principal, agent_id)

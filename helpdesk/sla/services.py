@@ -1,4 +1,8 @@
-"""SLA for people: calendars and policies (admins), a case's SLA state, the at-risk list."""
+"""SLA for people: calendars and policies (admins), a case's SLA state, the at-risk list.
+
+The calendar services live in :mod:`helpdesk.sla.calendars` and are
+re-exported here, so ``helpdesk.sla.services`` stays the one entry point.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +12,26 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from helpdesk import jobs
 from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.domain import case_reference
-from helpdesk.errors import ConflictError, NotFoundError, ValidationError
+from helpdesk.errors import NotFoundError, ValidationError
 from helpdesk.policy import Action, Principal, case_scope, require
 from helpdesk.services import audit
 from helpdesk.services.lookup import visible_case_row
-from helpdesk.services.rows import as_utc, json_dict
+from helpdesk.services.rows import as_utc
+from helpdesk.sla._refresh import refresh_cases_later
 from helpdesk.sla._store import calendar_for, decode_timer, policy_from_row, utc
-from helpdesk.sla.calendar import BusinessCalendar
+from helpdesk.sla.calendars import (
+    create_calendar,
+    delete_calendar,
+    list_calendars,
+    merge_calendar,
+    update_calendar,
+)
 from helpdesk.sla.clock import elapsed
 from helpdesk.sla.schemas import (
     AtRiskItem,
-    CalendarIn,
-    CalendarOut,
     CaseSlaOut,
     PolicyIn,
     PolicyOut,
@@ -43,95 +51,10 @@ __all__ = [
     "list_at_risk",
     "list_calendars",
     "list_policies",
+    "merge_calendar",
     "update_calendar",
     "update_policy",
 ]
-
-
-# --- calendars ------------------------------------------------------------------
-
-
-def _calendar_out(row: dict[str, Any]) -> CalendarOut:
-    return CalendarOut(
-        id=row["id"],
-        name=row["name"],
-        definition=json_dict(row["definition"]),
-        created_at=as_utc(row["created_at"]) or utcnow(),
-        updated_at=as_utc(row["updated_at"]) or utcnow(),
-    )
-
-
-async def _calendar_row(calendar_id: int) -> dict[str, Any]:
-    row = await SlaCalendar.select().where(SlaCalendar.id == calendar_id).first()
-    if row is None:
-        raise NotFoundError(f"calendar {calendar_id} not found")
-    return row
-
-
-async def _unique_calendar_name(name: str, own_id: int | None = None) -> None:
-    row = await SlaCalendar.select(SlaCalendar.id).where(SlaCalendar.name == name).first()
-    if row is not None and row["id"] != own_id:
-        raise ConflictError(f"a calendar named {name!r} exists already")
-
-
-async def create_calendar(principal: Principal, data: CalendarIn) -> CalendarOut:
-    """Store a business calendar (admins); an invalid one is a ValidationError
-    naming the field."""
-    require(principal, Action.ADMINISTER)
-    definition = BusinessCalendar.from_dict(data.definition).to_dict()
-    async with transaction():
-        await _unique_calendar_name(data.name)
-        now = utcnow()
-        rows = await SlaCalendar.insert(
-            SlaCalendar(name=data.name, definition=definition, created_at=now, updated_at=now)
-        )
-        calendar_id = int(rows[0]["id"])
-        await audit.record(
-            principal, "sla_calendar.created", entity="sla_calendar", entity_id=calendar_id
-        )
-    return _calendar_out(await _calendar_row(calendar_id))
-
-
-async def list_calendars(principal: Principal) -> list[CalendarOut]:
-    """Every stored calendar (managers and admins)."""
-    require(principal, Action.VIEW_REPORTS)
-    rows = await SlaCalendar.select().order_by(SlaCalendar.name)
-    return [_calendar_out(row) for row in rows]
-
-
-async def update_calendar(principal: Principal, calendar_id: int, data: CalendarIn) -> CalendarOut:
-    """Replace a calendar's name and definition (admins). Open cases keep
-    their due times until their next change; new figures use the new hours."""
-    require(principal, Action.ADMINISTER)
-    definition = BusinessCalendar.from_dict(data.definition).to_dict()
-    async with transaction():
-        await _calendar_row(calendar_id)
-        await _unique_calendar_name(data.name, calendar_id)
-        await SlaCalendar.update(
-            {
-                SlaCalendar.name: data.name,
-                SlaCalendar.definition: definition,
-                SlaCalendar.updated_at: utcnow(),
-            }
-        ).where(SlaCalendar.id == calendar_id)
-        await audit.record(
-            principal, "sla_calendar.updated", entity="sla_calendar", entity_id=calendar_id
-        )
-        await _refresh_cases_later(SlaPolicy.calendar == calendar_id)
-    return _calendar_out(await _calendar_row(calendar_id))
-
-
-async def delete_calendar(principal: Principal, calendar_id: int) -> None:
-    """Remove a calendar that no policy uses (admins); else ConflictError."""
-    require(principal, Action.ADMINISTER)
-    async with transaction():
-        await _calendar_row(calendar_id)
-        if await SlaPolicy.exists().where(SlaPolicy.calendar == calendar_id):
-            raise ConflictError(f"calendar {calendar_id} is used by a policy")
-        await SlaCalendar.delete().where(SlaCalendar.id == calendar_id)
-        await audit.record(
-            principal, "sla_calendar.deleted", entity="sla_calendar", entity_id=calendar_id
-        )
 
 
 # --- policies --------------------------------------------------------------------
@@ -261,7 +184,7 @@ async def update_policy(principal: Principal, policy_id: int, data: PolicyUpdate
             values[SlaPolicy.version] = SlaPolicy.version + 1
             values[SlaPolicy.updated_at] = utcnow()
             await SlaPolicy.update(values).where(SlaPolicy.id == policy_id)
-            await _refresh_cases_later(SlaPolicy.id == policy_id)
+            await refresh_cases_later(SlaPolicy.id == policy_id)
         await audit.record(
             principal,
             "sla_policy.updated",
@@ -277,31 +200,11 @@ async def delete_policy(principal: Principal, policy_id: int) -> None:
     require(principal, Action.ADMINISTER)
     async with transaction():
         await _policy_row(policy_id)
-        await _refresh_cases_later(SlaPolicy.id == policy_id)
+        await refresh_cases_later(SlaPolicy.id == policy_id)
         await SlaPolicy.delete().where(SlaPolicy.id == policy_id)
         await audit.record(
             principal, "sla_policy.deleted", entity="sla_policy", entity_id=policy_id
         )
-
-
-async def _refresh_cases_later(policies: Any) -> None:
-    """Record jobs (in the current transaction) that retarget the open cases
-    measured by the policies matching ``policies``, in batches of 100."""
-    ids = [int(r["id"]) for r in await SlaPolicy.select(SlaPolicy.id).where(policies)]
-    if not ids:
-        return
-    rows = (
-        await CaseSlaTimer.select(CaseSlaTimer.case)
-        .where(
-            CaseSlaTimer.policy_id.is_in(ids) & (CaseSlaTimer.active == True)  # noqa: E712
-        )
-        .distinct()
-    )
-    case_ids = sorted({int(r["case"]) for r in rows})
-    from helpdesk.sla.actors import refresh_policy_cases
-
-    for start in range(0, len(case_ids), 100):
-        jobs.enqueue(refresh_policy_cases, case_ids[start : start + 100])
 
 
 # --- a case's SLA, and the at-risk list -----------------------------------------------

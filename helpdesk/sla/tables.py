@@ -15,7 +15,7 @@ from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Serial, Timestam
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from helpdesk.tables import Case
+from helpdesk.tables import Case, register_tables
 
 
 class SlaCalendar(Table, tablename="sla_calendars"):
@@ -87,3 +87,4 @@ class CaseSlaTimer(Table, tablename="case_sla_timers"):
 
 
 SLA_TABLES: tuple[type[Table], ...] = (SlaCalendar, SlaPolicy, CaseSlaTimer)
+register_tables(*SLA_TABLES)

@@ -12,6 +12,7 @@ from agent_console._dashboard import ReportQuery, report_period, report_query
 from agent_console._sla_forms import calendar_in, policy_in
 from helpdesk.errors import ValidationError
 from helpdesk.i18n import translator
+from helpdesk.sla.calendars import merge_definition
 from helpdesk.sla.report_series import DayCompliance, Outcome
 
 
@@ -77,11 +78,14 @@ def test_a_calendar_form_becomes_a_definition() -> None:
             "makeup_days": "2027-02-20 sat\n\n2027-02-27 08:00-12:00",
         }
     )
-    data = calendar_in(form, {"subdivision": "SG", "observed": False})
-    definition = data.definition
+    data = calendar_in(form)
+    stored = {"country": "US", "subdivision": "SG", "observed": False}
+    definition = merge_definition(stored, data.definition)
     assert definition["hours"]["mon"][1] == {"start": "13:30", "end": "17:30"}
     assert definition["country"] == "VN"
     assert definition["observed"] is False  # kept from the stored calendar
+    assert definition["subdivision"] == "SG"
+    assert "subdivision" not in merge_definition(stored, {"country": None})
     assert definition["makeup_days"] == [
         {"date": "2027-02-20", "hours_of": "sat"},
         {"date": "2027-02-27", "periods": [{"start": "08:00", "end": "12:00"}]},

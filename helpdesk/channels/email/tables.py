@@ -12,7 +12,7 @@ from piccolo.columns import BigInt, Boolean, ForeignKey, Integer, Serial, Text, 
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from helpdesk.tables import Case, Message, Team
+from helpdesk.tables import Case, Message, Team, register_tables
 
 
 class Mailbox(Table, tablename="mailboxes"):
@@ -138,3 +138,4 @@ EMAIL_TABLES: tuple[type[Table], ...] = (
     OutboundMail,
     AutoReplyLog,
 )
+register_tables(*EMAIL_TABLES)

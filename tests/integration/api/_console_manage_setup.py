@@ -29,13 +29,23 @@ def unique(prefix: str) -> Callable[[Api, dict[str, Any]], str]:
 
 
 def new_agent(api: Api) -> dict[str, Any]:
+    """A new agent, with the version their edit form is shown with."""
     n = next(_seq)
     data = AgentIn(name=f"Nhân viên {n}", email=f"nv{n}@support.test")
-    return {"agent": api.run(agents.create_agent, SYSTEM, data).id}
+    agent = api.run(agents.create_agent, SYSTEM, data)
+    return {"agent": agent.id, "version": agents.agent_version(agent)}
 
 
 def new_team(api: Api) -> dict[str, Any]:
-    return {"team": api.run(teams.create_team, SYSTEM, TeamIn(name=f"Nhóm {next(_seq)}")).id}
+    """A new team, with the version its edit form is shown with."""
+    team = api.run(teams.create_team, SYSTEM, TeamIn(name=f"Nhóm {next(_seq)}"))
+    settings = api.run(routing.get_team_routing, SYSTEM, team.id)
+    return {"team": team.id, "version": routing.team_settings_version(team, settings)}
+
+
+def shown_version(api: Api, params: dict[str, Any]) -> str:
+    """The version of the object :func:`new_agent` or :func:`new_team` made."""
+    return str(params["version"])
 
 
 def new_mailbox(api: Api) -> dict[str, Any]:

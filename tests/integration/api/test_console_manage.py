@@ -36,8 +36,18 @@ from tests.integration.sla._support import always_open_calendar, make_policy
 CHECK_FORM = "Vui lòng kiểm tra lại biểu mẫu"
 
 
+VERSION = re.compile(r'name="version" value="([0-9a-f]+)"')
+
+
 def post(api: Api, url: str, token: str, **data: Any) -> Any:
     return api.client.post(url, data={**data, "_csrf": token}, follow_redirects=False)
+
+
+def shown_version(api: Api, url: str) -> str:
+    """The version an edit form is shown with (its hidden field)."""
+    match = VERSION.search(api.client.get(url).text)
+    assert match, url
+    return match.group(1)
 
 
 def _period(api: Api, **query: str) -> tuple[datetime, datetime]:
@@ -177,9 +187,10 @@ def test_an_admin_adds_and_changes_an_agent(api: Api) -> None:
     assert agent.team_ids == sorted([api.team_a, api.team_b])
     assert (agent.capacity, agent.skills, agent.languages) == (5, ["billing", "vip"], ["vi", "en"])
 
+    url = f"/console/admin/agents/{agent.id}"
     updated = post(
-        api, f"/console/admin/agents/{agent.id}", token, name="Lê Văn Tâm", role="manager",
-        capacity="7", languages=["vi"], teams=[str(api.team_b)],
+        api, url, token, name="Lê Văn Tâm", role="manager", capacity="7", languages=["vi"],
+        teams=[str(api.team_b)], version=shown_version(api, url),
     )  # fmt: skip
     assert updated.status_code == 303
     agent = api.run(agents.get_agent, SYSTEM, agent.id)
@@ -212,8 +223,14 @@ def test_an_admin_makes_a_team_with_a_routing_strategy(api: Api) -> None:
     settings = api.run(routing.get_team_routing, SYSTEM, team.id)
     assert (settings.strategy, settings.required_skill) == (Strategy.ROUND_ROBIN, "vip")
 
-    changed = {**data, "strategy": "least_loaded", "members": []}
-    assert post(api, f"/console/admin/teams/{team.id}", token, **changed).status_code == 303
+    url = f"/console/admin/teams/{team.id}"
+    changed = {
+        **data,
+        "strategy": "least_loaded",
+        "members": [],
+        "version": shown_version(api, url),
+    }
+    assert post(api, url, token, **changed).status_code == 303
     assert api.run(routing.get_team_routing, SYSTEM, team.id).strategy == Strategy.LEAST_LOADED
     assert api.run(teams.get_team, SYSTEM, team.id).member_ids == []
 
