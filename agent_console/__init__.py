@@ -14,8 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from litestar import Router
-from litestar.datastructures import ResponseHeader
-from litestar.di import Provide
 
 from agent_console import (
     admin,
@@ -30,33 +28,21 @@ from agent_console import (
     manage,
     queues,
 )
-from agent_console._auth import csrf_guard, exception_handlers, provide_principal, require_agent
-from agent_console._session import SessionCodec, SessionMiddleware
+from agent_console._auth import CONSOLE
 from helpdesk.settings import Settings
+from helpdesk.web.face import face_router
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "create_console_router"]
 
 CONSOLE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = CONSOLE_DIR / "templates"
 STATIC_DIR = CONSOLE_DIR / "static"
-FORM_OVERHEAD_BYTES = 1024 * 1024  # room for the text fields around the files
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = [
-    ResponseHeader(name="Content-Security-Policy", value=CONTENT_SECURITY_POLICY),
-    ResponseHeader(name="X-Frame-Options", value="DENY"),
-    ResponseHeader(name="Referrer-Policy", value="same-origin"),
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="Cache-Control", value="no-store"),
-]
 
 HANDLERS = [
     login.show_login,
     login.sign_in,
     login.sign_out,
+    login.sign_out_everywhere,
     login.set_availability,
     queues.home,
     queues.queue_page,
@@ -110,18 +96,5 @@ HANDLERS = [
 
 
 def create_console_router(settings: Settings) -> Router:
-    """The console's routes, with their session cookie (signed with
-    ``settings.secret_key``; ``Secure`` when the base URL is https), sign-in
-    and CSRF guards, HTML error pages and security headers."""
-    codec = SessionCodec(settings.secret_key)
-    return Router(
-        path="/console",
-        route_handlers=HANDLERS,
-        middleware=[SessionMiddleware(codec, secure=settings.base_url.startswith("https://"))],
-        guards=[require_agent, csrf_guard(codec)],
-        dependencies={"principal": Provide(provide_principal)},
-        exception_handlers=exception_handlers(),
-        response_headers=SECURITY_HEADERS,
-        request_max_body_size=settings.max_attachment_bytes + FORM_OVERHEAD_BYTES,
-        include_in_schema=False,
-    )
+    """The console's routes, as a face of the web kit (:mod:`helpdesk.web`)."""
+    return face_router(CONSOLE, settings, HANDLERS)

@@ -11,15 +11,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-from litestar.datastructures import FormMultiDict, UploadFile
+from litestar.datastructures import FormMultiDict
 
 from helpdesk.domain import Availability, Channel, Priority, Status, parse_case_reference
 from helpdesk.errors import ValidationError
-from helpdesk.schemas import AssignIn, AttachmentIn, CaseFilter, CaseUpdate, MacroIn, MessageIn
+from helpdesk.schemas import AssignIn, CaseFilter, CaseUpdate, MacroIn, MessageIn
 from helpdesk.services.queues import CaseSort
+from helpdesk.web.uploads import uploaded_files
 
 MAX_BODY = 1_000_000
-MAX_FILES = 20
 ANY_STATUS = "any"
 NO_TEAM = "none"
 
@@ -83,29 +83,9 @@ def text(form: FormMultiDict, name: str) -> str:
 async def message_in(form: FormMultiDict) -> MessageIn:
     """A reply or note: the ``body`` text and the ``attachments`` files."""
     body = text(form, "body").replace("\r\n", "\n")
-    uploads = [u for u in form.getall("attachments", []) if _is_file(u)]
-    if len(body) > MAX_BODY or len(uploads) > MAX_FILES:
-        raise ValidationError("the message or its number of files is too large")
-    files = [
-        AttachmentIn(
-            filename=upload.filename[-255:],
-            content=await upload.read(),
-            content_type=_content_type(upload.content_type),
-        )
-        for upload in uploads
-    ]
-    return MessageIn(body=body, attachments=files)
-
-
-def _is_file(value: Any) -> bool:
-    return isinstance(value, UploadFile) and bool(value.filename)
-
-
-def _content_type(value: str | None) -> str:
-    value = (value or "").split(";")[0].strip().lower()
-    if "/" in value and len(value) <= 255 and value.isascii() and " " not in value:
-        return value
-    return "application/octet-stream"
+    if len(body) > MAX_BODY:
+        raise ValidationError("the message is too long", field="body")
+    return MessageIn(body=body, attachments=await uploaded_files(form))
 
 
 def _convert(data: dict[str, Any], type_: type[Any]) -> Any:

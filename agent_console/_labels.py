@@ -80,30 +80,6 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-# Why a change was refused, by error code; anything else gets DEFAULT_ERROR.
-ERRORS: dict[str, str] = {
-    "version_conflict": N_(
-        "Someone else changed this case in the meantime. Check the current values and try again."
-    ),
-    "already_assigned": N_("Another agent has already taken this case."),
-    "invalid_transition": N_("This status change is not allowed for the case."),
-    "validation_error": N_("Please check the form: some values are not valid."),
-    "attachment_too_large": N_("An attachment is too large."),
-    "conflict": N_("This change conflicts with the current state of the case."),
-    "rate_limited": N_("Too many attempts. Please wait a few minutes and try again."),
-    "csrf_failed": N_("This form has expired. Reload the page and try again."),
-    "not_found": N_("This page or case was not found, or you do not have access to it."),
-    "permission_denied": N_("You are not allowed to do this."),
-    "payload_too_large": N_("The upload is too large."),
-    "internal_error": N_(
-        "Something went wrong on our side. The error was logged; please try again."
-    ),
-    "database_unavailable": N_(
-        "The service cannot reach its database right now. Please try again in a moment."
-    ),
-}
-DEFAULT_ERROR = N_("The change could not be saved.")
-
 # What a successful action says.
 DONE: dict[str, str] = {
     "reply": N_("Reply sent."),

@@ -10,9 +10,8 @@ from litestar import Request
 from litestar.params import PathParameter
 from litestar.response import Redirect, Template
 
-from agent_console._labels import DEFAULT_ERROR, ERRORS, LABELS
+from agent_console._labels import LABELS
 from agent_console._live_page import live_context
-from agent_console._session import current_session
 from helpdesk.errors import HelpdeskError
 from helpdesk.i18n import (
     TZ_COOKIE,
@@ -24,6 +23,8 @@ from helpdesk.i18n import (
     viewer_timezone,
 )
 from helpdesk.settings import Settings
+from helpdesk.web.errors import error_text
+from helpdesk.web.sessions import current_session
 
 LANG_COOKIE = "helpdesk_lang"  # shared with the portal: one language choice per browser
 HOME = "/console/"
@@ -128,8 +129,7 @@ def render(
 
 def error_message(exc: HelpdeskError | str) -> str:
     """The msgid that explains an error to the person (by its code)."""
-    code = exc if isinstance(exc, str) else exc.code
-    return ERRORS.get(code, DEFAULT_ERROR)
+    return error_text(exc if isinstance(exc, str) else exc.code, "staff")
 
 
 def error_page(request: AnyRequest, status_code: int, code: str) -> Template:

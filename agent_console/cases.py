@@ -20,7 +20,6 @@ from litestar.response import Template
 from agent_console import _forms
 from agent_console._labels import DONE
 from agent_console._pages import PathId, done, error_message, render, request_locale
-from helpdesk.api.messages import content_disposition, safe_content_type
 from helpdesk.domain import Priority, Status
 from helpdesk.errors import HelpdeskError, PermissionDeniedError
 from helpdesk.i18n import translator
@@ -28,6 +27,7 @@ from helpdesk.policy import Action, Principal, may
 from helpdesk.schemas import AssignIn, CaseOut
 from helpdesk.services import cases, messages, workspace
 from helpdesk.sla import services as sla_services
+from helpdesk.web.downloads import download
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -185,12 +185,4 @@ async def download_attachment(
 ) -> Response[bytes]:
     """An attachment as a download, if the agent may see its case (404 otherwise)."""
     attachment, data = await messages.get_attachment(principal, attachment_id)
-    headers = {
-        "Content-Disposition": content_disposition(attachment.filename),
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Cache-Control": "private, max-age=0",
-    }
-    return Response(
-        content=data, media_type=safe_content_type(attachment.content_type), headers=headers
-    )
+    return download(data, attachment.filename, attachment.content_type)

@@ -11,13 +11,14 @@ from litestar.response import Redirect
 from agent_console._forms import availability, text
 from agent_console._labels import DONE, LOGIN_FAILED, LOGIN_RATE_LIMITED
 from agent_console._pages import HOME, done, render, request_locale, safe_next
-from agent_console._session import current_session
 from helpdesk import ratelimit
 from helpdesk.errors import AuthenticationError
 from helpdesk.i18n import translator
 from helpdesk.policy import Principal
 from helpdesk.services import agents
 from helpdesk.text import normalize_email
+from helpdesk.web import sessions
+from helpdesk.web.guards import open_principal
 
 LOGIN_WINDOW_SECONDS = 15 * 60
 LOGIN_LIMIT_PER_EMAIL = 10  # attempts per address and window
@@ -47,8 +48,11 @@ def _login_page(
 async def show_login(request: Request[Any, Any, Any]) -> Response[Any]:
     """The sign-in form; someone already signed in goes straight on."""
     target = safe_next(request.query_params.get("next"))
-    if current_session(request).agent_id is not None:
-        return Redirect(path=target, status_code=302)
+    session = sessions.current_session(request)
+    if session.signed_in:
+        if await open_principal(session, agents.principal_for_agent) is not None:
+            return Redirect(path=target, status_code=302)
+        session.forget()  # signed out elsewhere, or deactivated
     return _login_page(request, email="", target=target, error=None, status=200)
 
 
@@ -80,14 +84,23 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
     except AuthenticationError:
         return _login_page(request, email=email, target=target, error=LOGIN_FAILED, status=401)
     assert principal.id is not None
-    current_session(request).sign_in(principal.id)
+    await sessions.sign_in(request, principal.id)
     return Redirect(path=target, status_code=303)
 
 
 @post("/logout", opt=PUBLIC, include_in_schema=False)
 async def sign_out(request: Request[Any, Any, Any]) -> Redirect:
-    """End the session (CSRF-checked, so no other site can sign an agent out)."""
-    current_session(request).sign_out()
+    """End the session, every copy of its cookie (CSRF-checked, so no other
+    site can sign an agent out)."""
+    await sessions.sign_out(request)
+    return Redirect(path="/console/login", status_code=303)
+
+
+@post("/logout/everywhere", include_in_schema=False)
+async def sign_out_everywhere(request: Request[Any, Any, Any]) -> Redirect:
+    """End every session of the signed-in agent, on every device, and their
+    open consoles' live updates."""
+    await sessions.sign_out_everywhere(request)
     return Redirect(path="/console/login", status_code=303)
 
 

@@ -40,6 +40,7 @@ from helpdesk.i18n import translator
 from helpdesk.policy import Action, Principal, require
 from helpdesk.services import workspace
 from helpdesk.sla.reports import GroupBy, report_csv, sla_report
+from helpdesk.web.downloads import download
 
 __all__ = ["dashboard", "report_csv_download"]
 
@@ -147,15 +148,11 @@ async def dashboard(
 @get("/reports/sla.csv", include_in_schema=False)
 async def report_csv_download(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
-) -> Response[str]:
+) -> Response[bytes]:
     """The report of the dashboard's period and grouping as CSV (every team:
     the report has no team filter), as a download."""
     query = report_query(request.query_params)
     start, end = report_period(query, settings_of(request).timezone)
     report = await sla_report(principal, start, end, query.group_by())
     name = f"sla-{report.group_by.value}-{report.start:%Y%m%d}-{report.end:%Y%m%d}.csv"
-    return Response(
-        report_csv(report),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download(report_csv(report), name, "text/csv; charset=utf-8")

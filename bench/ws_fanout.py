@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
+import secrets
 import sqlite3
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -41,7 +43,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _stack import Stack, add_stack_options, percentile
 
-from agent_console._session import COOKIE_NAME, SessionCodec
+from agent_console._auth import COOKIE
+from helpdesk.web.sessions import SessionCodec
+
+RUN_SALT = secrets.token_hex(8)
+
+
+def session_token(agent_id: int) -> str:
+    """The token of the bench agent's console session (a row made by :func:`add_agents`)."""
+    return f"bench-{RUN_SALT}-{agent_id}"
+
+
+def session_rows(ids: list[int], now: datetime) -> list[tuple[str, str, int, datetime, datetime]]:
+    """One open console session per agent, as signing in would store it."""
+    later = now + timedelta(hours=12)
+    return [
+        (hashlib.sha256(session_token(i).encode()).hexdigest(), "console", i, now, later)
+        for i in ids
+    ]
+
+
+SESSION_COLUMNS = ("digest", "face", "subject_id", "created_at", "expires_at")
 
 
 def add_agents(database_url: str, team_id: int, count: int) -> list[int]:
@@ -88,6 +110,11 @@ def add_agents(database_url: str, team_id: int, count: int) -> list[int]:
                 'INSERT INTO team_members ("team", "agent") VALUES (?, ?)',
                 [(team_id, i) for i in ids],
             )
+            db.executemany(
+                f"INSERT INTO web_sessions ({', '.join(SESSION_COLUMNS)}) VALUES (?, ?, ?, ?, ?)",
+                [[str(v) if isinstance(v, datetime) else v for v in row]
+                 for row in session_rows(ids, now)],
+            )  # fmt: skip
         db.close()
         return ids
 
@@ -103,6 +130,9 @@ def add_agents(database_url: str, team_id: int, count: int) -> list[int]:
                 'INSERT INTO team_members ("team", "agent") VALUES ($1, $2)',
                 [(team_id, i) for i in ids],
             )
+            await db.copy_records_to_table(
+                "web_sessions", records=session_rows(ids, now), columns=list(SESSION_COLUMNS)
+            )
             return ids
         finally:
             await db.close()
@@ -112,10 +142,10 @@ def add_agents(database_url: str, team_id: int, count: int) -> list[int]:
 
 def cookie_for(secret_key: str, agent_id: int) -> str:
     """A signed console session cookie of the agent, as after signing in."""
-    codec = SessionCodec(secret_key)
+    codec = SessionCodec(secret_key, COOKIE)
     session = codec.new_session()
-    session.sign_in(agent_id)
-    return f"{COOKIE_NAME}={codec.dumps(session)}"
+    session.start(agent_id, session_token(agent_id))
+    return f"{COOKIE.cookie_name}={codec.dumps(session)}"
 
 
 _decode = msgspec.json.Decoder().decode

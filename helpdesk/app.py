@@ -33,6 +33,7 @@ from helpdesk.db import apply_limits, check_database, close_pool, database_limit
 from helpdesk.errors import DatabaseUnavailableError
 from helpdesk.runtime import Runtime, build_runtime
 from helpdesk.settings import Settings, load_settings
+from helpdesk.web.headers import add_security_headers
 from knowledge_base.controllers import routers as knowledge_base_routers
 from portal.chat import chat_router
 from portal.kb import kb_portal_router
@@ -148,6 +149,7 @@ def create_app(
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         exception_handlers=exception_handlers(),
+        before_send=[add_security_headers],
         plugins=[IdempotencyPlugin()],
         openapi_config=OpenAPIConfig(
             title="Helpdesk API",

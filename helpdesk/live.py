@@ -42,7 +42,7 @@ from typing import Any
 
 import msgspec
 
-from helpdesk.errors import NotFoundError, ValidationError
+from helpdesk.errors import NotFoundError, PermissionDeniedError, ValidationError
 from helpdesk.events import events_since, last_seq
 from helpdesk.policy import Principal
 from helpdesk.pubsub import PubSub, StreamFrame, Subscription
@@ -61,6 +61,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+ACCESS_CHANGED = "access.changed"
+"""The type of the frame that tells a person's sockets to re-check their access."""
 MAX_BACKLOG = 500
 """Missed frames replayed on (re)subscription; beyond that the client reloads."""
 
@@ -95,6 +97,8 @@ class LiveConnection:
         self.last_sent: dict[str, int] = {}
         self._backfilling: dict[str, list[StreamFrame]] = {}
         self.closed = False
+        self.access_changed = asyncio.Event()
+        """Set when the principal's access may have changed: re-check before sending."""
 
     def deliver(self, frame: StreamFrame, text: str | None = None) -> None:
         """Queue ``frame`` (``text``: its encoding, when already made) unless already
@@ -107,6 +111,21 @@ class LiveConnection:
             return
         self.last_sent[frame.stream] = frame.seq
         self._push(text if text is not None else encode_frame(frame))
+
+    def follows(self, text: str | None) -> bool:
+        """False for a queued event of a stream no longer followed."""
+        stream = _event_stream(text)
+        return stream is None or stream in self.last_sent
+
+    def drop_unfollowed(self) -> None:
+        """Drop the queued events of streams no longer followed (after re-authorising)."""
+        kept: list[str | None] = []
+        with contextlib.suppress(asyncio.QueueEmpty):
+            while True:
+                kept.append(self.queue.get_nowait())
+        for text in kept:
+            if self.follows(text):
+                self.queue.put_nowait(text)
 
     def put(self, message: dict[str, Any]) -> None:
         """Queue a message other than an event (``subscribed``, ``reload``, ``error``…)."""
@@ -128,6 +147,14 @@ class LiveConnection:
             self.queue.put_nowait(None)
 
 
+def _event_stream(text: str | None) -> str | None:
+    """The stream of a queued ``event`` text; None for anything else."""
+    if text is None or not text.startswith('{"type":"event"'):
+        return None
+    stream = msgspec.json.decode(text).get("stream")
+    return stream if isinstance(stream, str) else None
+
+
 class LiveHub:
     """Fan-out of one web process: every stream in, each frame to its subscribers."""
 
@@ -136,6 +163,7 @@ class LiveHub:
         self._reconcile_seconds = reconcile_seconds
         self._subscribers: dict[str, set[LiveConnection]] = {}
         self._presence_watchers: dict[str, set[LiveConnection]] = {}
+        self._access_watchers: dict[str, set[LiveConnection]] = {}
         self._last: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
         self._reconciler: asyncio.Task[None] | None = None
@@ -275,9 +303,45 @@ class LiveHub:
         """The streams a connection follows."""
         return sorted(connection.last_sent)
 
+    # --- access -------------------------------------------------------------
+
+    def watch_access(self, connection: LiveConnection, stream: str) -> None:
+        """Set ``connection.access_changed`` whenever ``stream`` (the principal's own
+        stream) carries :class:`~helpdesk.events.AccessChanged`."""
+        self._access_watchers.setdefault(stream, set()).add(connection)
+
+    def unwatch_access(self, connection: LiveConnection) -> None:
+        """Stop every access watch of ``connection`` (idempotent)."""
+        for stream in list(self._access_watchers):
+            watchers = self._access_watchers[stream]
+            watchers.discard(connection)
+            if not watchers:
+                del self._access_watchers[stream]
+
+    async def reauthorize(self, connection: LiveConnection, principal: Principal) -> list[str]:
+        """Give the connection the principal's current rights: every followed
+        stream is checked again; those now refused are left (the client gets
+        ``{"type": "unsubscribed", "stream", "code"}``) and their queued events
+        dropped. Return the streams left."""
+        connection.principal = principal
+        left: list[str] = []
+        for stream in list(connection.last_sent):
+            try:
+                await authorize_stream(principal, stream)
+            except (PermissionDeniedError, NotFoundError) as exc:
+                self.unsubscribe(connection, stream)
+                left.append(stream)
+                connection.put({"type": "unsubscribed", "stream": stream, "code": exc.code})
+        if left:
+            connection.drop_unfollowed()
+        return left
+
     # --- dispatch -----------------------------------------------------------
 
     async def _dispatch(self, frame: StreamFrame) -> None:
+        if frame.type == ACCESS_CHANGED:
+            for connection in list(self._access_watchers.get(frame.stream, ())):
+                connection.access_changed.set()
         if frame.stream.startswith(_PRESENCE):
             self._presence(frame)
             return

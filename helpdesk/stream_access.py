@@ -5,11 +5,15 @@ Used by every websocket (console, portal, chat) through :class:`helpdesk.live.Li
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
+
 from helpdesk.errors import PermissionDeniedError, ValidationError
 from helpdesk.policy import Principal, case_scope
 from helpdesk.services.lookup import visible_case_row
 
-__all__ = ["authorize_stream"]
+__all__ = ["authorize_stream", "customer_view"]
 
 _KINDS = ("case", "team", "agent", "customer", "organization")
 
@@ -53,3 +57,19 @@ def _may_follow(principal: Principal, kind: str, ident: str) -> bool:
             and ident == str(principal.organization_id)
         )
     return False
+
+
+def customer_view(text: str) -> str:
+    """What a customer may see of a live message (a JSON text): of an event, its
+    type, stream, number, case and status change; any other payload field
+    (tags, team, assignee, …) is dropped. Other messages pass unchanged."""
+    message = msgspec.json.decode(text)
+    if not isinstance(message, dict) or message.get("type") != "event":
+        return text
+    payload = message.get("payload") or {}
+    reduced: dict[str, Any] = {"case_id": payload.get("case_id")}
+    status = (payload.get("changes") or {}).get("status")
+    if status is not None:
+        reduced["status"] = status
+    message["payload"] = reduced
+    return msgspec.json.encode(message).decode()

@@ -11,8 +11,9 @@ from litestar.response import Template
 
 from helpdesk.domain import Status
 from helpdesk.i18n import TZ_COOKIE, format_when, viewer_timezone
+from helpdesk.web.errors import error_text
+from helpdesk.web.sessions import current_session
 from portal._pages import page, request_locale
-from portal._session import current_session
 
 PathId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]  # ids are 32-bit serials
 PathToken = Annotated[str, PathParameter(max_length=200)]
@@ -30,18 +31,6 @@ STATUS_LABELS = {
     Status.ON_HOLD: N_("On hold"),
     Status.SOLVED: N_("Solved"),
     Status.CLOSED: N_("Closed"),
-}
-
-ERROR_TEXTS = {
-    "not_found": N_("This page does not exist, or you may not see it."),
-    "rate_limited": N_("Too many requests were sent. Please try again later."),
-    "csrf_failed": N_("The form expired. Please go back, reload the page and try again."),
-    "unauthenticated": N_("This sign-in link is not valid any more. Please ask for a new one."),
-    "conflict": N_("This was already done."),
-    "invalid_transition": N_("This request is closed. Please open a new request instead."),
-    "validation_error": N_("Please check what you entered."),
-    "attachment_too_large": N_("An attachment is too large."),
-    "error": N_("Something went wrong. Please try again."),
 }
 
 
@@ -62,7 +51,7 @@ def portal_page(
         request,
         template,
         status_code=status_code,
-        signed_in=session.customer_id is not None,
+        signed_in=session.signed_in,
         csrf_token=session.csrf_token,
         when=when,
         status_label=lambda status: STATUS_LABELS.get(status, status),
@@ -76,5 +65,5 @@ def error_page(request: Request[Any, Any, Any], status: int, code: str) -> Templ
         request,
         "portal/error.html",
         status_code=status,
-        message=ERROR_TEXTS.get(code, ERROR_TEXTS["error"]),
+        message=error_text(code, "customer"),
     )

@@ -13,17 +13,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
-from litestar.exceptions import HTTPException
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
-from litestar.types import ExceptionHandlersMap
 
 from helpdesk import ratelimit
-from helpdesk.errors import HelpdeskError
+from helpdesk.web.errors import error_text, page_exception_handlers
 from knowledge_base import feedback, search, services, suggest
 from knowledge_base.schemas import FeedbackIn, SearchQuery
 from portal._pages import client_ip, page, request_locale
-from portal.routes import SECURITY_HEADERS
 
 AnyRequest = Request[Any, Any, Any]
 SearchText = Annotated[str, Parameter(max_length=200)]
@@ -31,16 +28,6 @@ ArticleId = Annotated[int, Parameter(ge=1, le=2**31 - 1)]
 FEEDBACK_PER_HOUR = 30  # per client address
 SHOWN_PER_MINUTE = 120
 SEARCH_PER_MINUTE = 120
-
-
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
-    """Mark a string for extraction; it is translated where it is shown."""
-    return message
-
-
-NOT_FOUND = N_("This article does not exist or is not published.")
-TOO_MANY = N_("Too many requests were sent. Please try again later.")
-FAILED = N_("Something went wrong. Please try again.")
 
 
 def article_url(article_id: int) -> str:
@@ -110,28 +97,14 @@ async def suggestions_shown(request: AnyRequest) -> None:
     await feedback.record_shown(str(form.get("t") or ""), ids)
 
 
-def _error(request: AnyRequest, status: int, message: str) -> Response[Any]:
+def _error_page(request: AnyRequest, status: int, code: str) -> Response[Any]:
+    message = error_text(code, "customer")
     return page(request, "portal/error.html", status_code=status, message=message)
-
-
-def _helpdesk_error(request: AnyRequest, exc: HelpdeskError) -> Response[Any]:
-    if exc.code == "rate_limited":
-        return _error(request, exc.status, TOO_MANY)
-    return _error(request, exc.status, NOT_FOUND if exc.status == 404 else FAILED)
-
-
-def _http_error(request: AnyRequest, exc: HTTPException) -> Response[Any]:
-    return _error(request, exc.status_code, NOT_FOUND if exc.status_code == 404 else FAILED)
-
-
-def _exception_handlers() -> ExceptionHandlersMap:
-    return {HelpdeskError: _helpdesk_error, HTTPException: _http_error}
 
 
 kb_portal_router = Router(
     path="/support/kb",
     route_handlers=[browse, search_page, article_page, answer_feedback, suggestions_shown],
-    exception_handlers=_exception_handlers(),
-    response_headers=SECURITY_HEADERS,
+    exception_handlers=page_exception_handlers(_error_page, lambda _wanted: "/support/login"),
     include_in_schema=False,
 )

@@ -8,9 +8,9 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from helpdesk.services import portal_access
+from helpdesk.web import sessions
 from portal._pages import client_ip
 from portal._render import PathToken, portal_page
-from portal._session import current_session
 
 PUBLIC = {"public": True}
 
@@ -54,12 +54,19 @@ async def confirm_link(request: Request[Any, Any, Any], token: PathToken) -> Tem
 async def use_link(request: Request[Any, Any, Any], token: PathToken) -> Redirect:
     """Use the link up, sign the customer in and show their requests."""
     customer_id = await portal_access.redeem_login_link(token)
-    current_session(request).sign_in(customer_id)
+    await sessions.sign_in(request, customer_id)
     return Redirect(path="/support/requests", status_code=303)
 
 
 @post("/logout", opt=PUBLIC)
 async def sign_out(request: Request[Any, Any, Any]) -> Redirect:
-    """End the session."""
-    current_session(request).sign_out()
+    """End the session: every copy of its cookie stops working."""
+    await sessions.sign_out(request)
+    return Redirect(path="/support/", status_code=303)
+
+
+@post("/logout/everywhere")
+async def sign_out_everywhere(request: Request[Any, Any, Any]) -> Redirect:
+    """End every session of the signed-in customer, on every device."""
+    await sessions.sign_out_everywhere(request)
     return Redirect(path="/support/", status_code=303)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 
-from helpdesk.api.messages import content_disposition, safe_content_type
 from helpdesk.domain import Channel
 from helpdesk.errors import ValidationError
 from helpdesk.policy import Principal
-from helpdesk.schemas import AttachmentIn, MessageIn
+from helpdesk.schemas import MessageIn
 from helpdesk.services import messages, portal_views, surveys
+from helpdesk.web.downloads import download
+from helpdesk.web.uploads import uploaded_files
 from portal._render import PathId, portal_page
 
 
@@ -43,20 +43,6 @@ async def request_page(
     )  # fmt: skip
 
 
-async def _attachments(uploads: list[Any]) -> list[AttachmentIn]:
-    files: list[AttachmentIn] = []
-    for upload in uploads:
-        if isinstance(upload, UploadFile) and upload.filename:
-            files.append(
-                AttachmentIn(
-                    filename=upload.filename[-255:],
-                    content=await upload.read(),
-                    content_type=upload.content_type or "application/octet-stream",
-                )
-            )
-    return files
-
-
 @post("/requests/{case_id:int}/reply")
 async def reply(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal], case_id: PathId
@@ -64,7 +50,7 @@ async def reply(
     """Add the customer's message (with files); a solved request reopens."""
     form = await request.form()
     body = str(form.get("body") or "").strip()
-    files = await _attachments(form.getall("attachments", []))
+    files = await uploaded_files(form)
     if not body and not files:
         raise ValidationError("a message needs a body or an attachment", field="body")
     data = MessageIn(body=body, attachments=files)
@@ -92,12 +78,7 @@ async def download_attachment(
 ) -> Response[bytes]:
     """A file of a message the customer may see (never of an internal note)."""
     attachment, content = await messages.get_attachment(principal, attachment_id)
-    headers = {
-        "Content-Disposition": content_disposition(attachment.filename),
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-    }
-    return Response(content, media_type=safe_content_type(attachment.content_type), headers=headers)
+    return download(content, attachment.filename, attachment.content_type)
 
 
 def _shared_organization(principal: Principal) -> int | None:

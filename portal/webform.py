@@ -6,7 +6,6 @@ import secrets
 from typing import Any
 
 from litestar import Request, Router, get, post
-from litestar.datastructures import UploadFile
 from litestar.response import Template
 
 from helpdesk.channels.webform import (
@@ -18,7 +17,8 @@ from helpdesk.channels.webform import (
 )
 from helpdesk.errors import HelpdeskError
 from helpdesk.i18n import translator
-from helpdesk.schemas import AttachmentIn
+from helpdesk.web.errors import error_text
+from helpdesk.web.uploads import uploaded_files
 from knowledge_base.feedback import mark_submitted
 from portal._pages import client_ip, page, request_locale
 
@@ -44,21 +44,6 @@ async def show_form(request: Request[Any, Any, Any]) -> Template:
     )
 
 
-async def _attachments(uploads: list[Any]) -> list[AttachmentIn]:
-    files: list[AttachmentIn] = []
-    for upload in uploads:
-        if isinstance(upload, UploadFile) and upload.filename:
-            content = await upload.read()
-            files.append(
-                AttachmentIn(
-                    filename=upload.filename[-255:],
-                    content=content,
-                    content_type=upload.content_type or "application/octet-stream",
-                )
-            )
-    return files
-
-
 @post("/support/request", include_in_schema=False, status_code=200)
 async def submit_form(request: Request[Any, Any, Any]) -> Template:
     """Open a case from the submitted form; show the case number, or the form
@@ -69,7 +54,7 @@ async def submit_form(request: Request[Any, Any, Any]) -> Template:
     try:
         data = parse_form(
             {**values, "website": str(form.get("website") or ""), "locale": locale},
-            await _attachments(form.getall("attachments", [])),
+            await uploaded_files(form),
         )
         receipt = await _submit(
             data,
@@ -78,7 +63,7 @@ async def submit_form(request: Request[Any, Any, Any]) -> Template:
             str(form.get("kb_token") or ""),
         )
     except HelpdeskError as exc:
-        message = translator(locale)(_ERRORS.get(exc.code, "Your request could not be sent."))
+        message = translator(locale)(error_text(exc.code, "customer"))
         return page(
             request,
             "portal/webform.html",
@@ -104,24 +89,5 @@ async def _submit(data: WebFormIn, ip: str, key: str, kb_token: str) -> WebFormR
     await submitted(receipt)
     return receipt
 
-
-def _(message: str) -> str:
-    """Mark a string for extraction; it is translated where it is shown."""
-    return message
-
-
-_ERRORS = {
-    "validation_error": _("Please fill in every field with a valid value."),
-    "rate_limited": _("Too many requests were sent. Please try again later."),
-    "spam_suspected": _("Your request could not be sent."),
-    "attachment_too_large": _("An attachment is too large."),
-    "idempotency_key_in_use": _(
-        "Your request is still being sent. Please wait a moment, then check your email "
-        "for our confirmation."
-    ),
-    "idempotency_key_reused": _(
-        "This form was already sent with other content. Please check it and send it again."
-    ),
-}
 
 webform_router = Router(path="/", route_handlers=[show_form, submit_form])

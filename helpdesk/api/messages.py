@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-from urllib.parse import quote
-
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
@@ -15,8 +11,7 @@ from helpdesk.api.problems import responses
 from helpdesk.policy import Principal
 from helpdesk.schemas import MessageIn, MessageOut
 from helpdesk.services import messages
-
-_SAFE_CONTENT_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]{0,126}/[A-Za-z0-9][\w.+-]{0,126}")
+from helpdesk.web.downloads import download
 
 
 class MessageController(Controller):
@@ -62,21 +57,6 @@ class MessageController(Controller):
         return await messages.add_note(principal, case_id, data)
 
 
-def content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII ``filename`` fallback and the exact name in
-    ``filename*`` (RFC 6266 / RFC 5987)."""
-    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename)
-    encoded = quote(filename, safe="")
-    return f"attachment; filename=\"{fallback or 'attachment'}\"; filename*=UTF-8''{encoded}"
-
-
-def safe_content_type(content_type: str) -> str:
-    """The stored content type when it is a plain ``type/subtype``, else
-    ``application/octet-stream`` (never lets a stored value inject headers)."""
-    value = content_type.strip().lower()
-    return value if _SAFE_CONTENT_TYPE.fullmatch(value) else "application/octet-stream"
-
-
 @get(
     "/attachments/{attachment_id:int}",
     tags=["messages"],
@@ -94,12 +74,4 @@ async def download_attachment(
     the helpdesk's origin.
     """
     attachment, data = await messages.get_attachment(principal, attachment_id)
-    headers: dict[str, Any] = {
-        "Content-Disposition": content_disposition(attachment.filename),
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-        "Cache-Control": "private, max-age=0",
-    }
-    return Response(
-        content=data, media_type=safe_content_type(attachment.content_type), headers=headers
-    )
+    return download(data, attachment.filename, attachment.content_type)

@@ -40,24 +40,13 @@ from litestar.types import ExceptionHandlersMap
 
 from helpdesk.db import database_fault
 from helpdesk.errors import DatabaseUnavailableError, HelpdeskError
+from helpdesk.web.errors import HTTP_CODES
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://helpdesk.invalid/problems/"
 _RESERVED = frozenset({"type", "title", "status", "detail", "code", "instance"})
-
-# Codes of Litestar's own errors, by status.
-_HTTP_CODES: dict[int, str] = {
-    400: "invalid_request",
-    401: "unauthenticated",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    429: "too_many_requests",
-    503: "service_unavailable",
-}
 
 
 class FieldError(msgspec.Struct):
@@ -174,7 +163,7 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     status = exc.status_code
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return _unexpected(request, exc)
-    code = _HTTP_CODES.get(status, "http_error")
+    code = HTTP_CODES.get(status, "http_error")
     try:
         title = HTTPStatus(status).phrase
     except ValueError:

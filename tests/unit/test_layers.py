@@ -6,8 +6,8 @@ Private modules (``_name.py``) of a package are imported only by that package
 Domain code (everything under ``helpdesk/`` and ``knowledge_base/`` that is
 not the web layer) never imports the web framework, the web faces or the
 web layer's own modules; imports inside functions count too. The web layer
-is ``helpdesk/api/``, ``helpdesk/app.py``, ``helpdesk/cli/`` (the composition
-root) and ``knowledge_base/controllers.py``.
+is ``helpdesk/api/``, ``helpdesk/web/`` (the web kit), ``helpdesk/app.py``,
+``helpdesk/cli/`` (the composition root) and ``knowledge_base/controllers.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 WEB_LAYER = (
     "helpdesk/api/",
+    "helpdesk/web/",
     "helpdesk/app.py",
     "helpdesk/cli/",
     "knowledge_base/controllers.py",
@@ -29,6 +30,7 @@ FORBIDDEN = (
     "agent_console",
     "portal",
     "helpdesk.api",
+    "helpdesk.web",
     "helpdesk.app",
     "helpdesk.cli",
     "knowledge_base.controllers",
@@ -117,3 +119,31 @@ def test_private_modules_stay_in_their_package(path: Path) -> None:
         if foreign_private_import(path, module)
     ]
     assert not wrong, f"{path.relative_to(ROOT)} imports another package's private module: {wrong}"
+
+
+CORE_TABLES_MODULE = ROOT / "helpdesk/tables.py"
+
+
+def imports_a_package_module(module: str) -> bool:
+    """True when ``module`` is any module of our packages: the core's tables
+    module is the bottom of the schema and knows no face or feature package
+    (each registers its own tables with it; :mod:`helpdesk.installed` lists them)."""
+    return module.split(".")[0] in OUR_PACKAGES
+
+
+def test_the_core_tables_check_knows_a_violation() -> None:
+    assert imports_a_package_module("knowledge_base.tables")
+    assert imports_a_package_module("helpdesk.sla.tables")
+    assert imports_a_package_module("helpdesk.idempotency")
+    assert imports_a_package_module("portal")
+    assert not imports_a_package_module("piccolo.table")
+    assert not imports_a_package_module("helpdesk_extra")
+
+
+def test_the_core_tables_import_no_other_package() -> None:
+    wrong = [
+        f"line {line}: {module}"
+        for line, module in imported_modules(CORE_TABLES_MODULE)
+        if imports_a_package_module(module)
+    ]
+    assert not wrong, f"helpdesk/tables.py imports a package's module: {wrong}"

@@ -1,4 +1,4 @@
-"""The console's signed session cookie, its CSRF tokens and its safe redirects."""
+"""The web kit's signed session cookie, its CSRF tokens, and the console's safe redirects."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ from collections.abc import Callable
 import pytest
 
 from agent_console._pages import safe_next
-from agent_console._session import ANONYMOUS_SECONDS, SESSION_SECONDS, SessionCodec
+from helpdesk.web.sessions import CookieRules, SessionCodec
 
 NOW = 1_800_000_000.0
-codec = SessionCodec("a-secret-key-of-the-deployment-0123")
+RULES = CookieRules("console", "hd_console", "/console", signed_in_seconds=12 * 3600)
+SESSION_SECONDS, ANONYMOUS_SECONDS = RULES.signed_in_seconds, RULES.anonymous_seconds
+codec = SessionCodec("a-secret-key-of-the-deployment-0123", RULES)
 
 
 def signed_in(agent_id: int = 7) -> str:
     session = codec.new_session(NOW)
-    session.sign_in(agent_id, NOW)
+    session.start(agent_id, f"session-token-of-{agent_id}", NOW)
     return codec.dumps(session)
 
 
@@ -39,13 +41,14 @@ def with_last_char_changed(token: str) -> str:
 def test_a_session_survives_the_round_trip() -> None:
     session = codec.loads(signed_in(), now=NOW + 60)
     assert session is not None
-    assert session.agent_id == 7
+    assert session.subject_id == 7
+    assert session.token == "session-token-of-7"
     assert session.expires == int(NOW + SESSION_SECONDS)
     assert not session.changed
 
 
 def test_another_process_with_the_same_key_accepts_the_cookie() -> None:
-    other = SessionCodec("a-secret-key-of-the-deployment-0123")
+    other = SessionCodec("a-secret-key-of-the-deployment-0123", RULES)
     assert other.loads(signed_in(), now=NOW) is not None
 
 
@@ -59,7 +62,11 @@ def test_another_process_with_the_same_key_accepts_the_cookie() -> None:
         "!!!.???",
         signed_in().replace(".", "x.", 1),  # payload changed
         with_signature_changed(signed_in()),
-        SessionCodec("another-secret-key-0123456789").dumps(codec.new_session(NOW)),
+        SessionCodec("another-secret-key-0123456789", RULES).dumps(codec.new_session(NOW)),
+        SessionCodec(  # the portal's cookie is never the console's
+            "a-secret-key-of-the-deployment-0123",
+            CookieRules("portal", "hd_portal", "/support", signed_in_seconds=3600),
+        ).dumps(codec.new_session(NOW)),
         "x" * 3000,
     ],
 )
@@ -81,12 +88,12 @@ def test_the_csrf_token_belongs_to_one_session_and_changes_on_sign_in_and_out() 
     assert not codec.csrf_ok(session, None)
     assert not codec.csrf_ok(session, "")
     assert not codec.csrf_ok(session, with_last_char_changed(visitor_token))
-    session.sign_in(3, NOW)
+    session.start(3, "token", NOW)
     assert not codec.csrf_ok(session, visitor_token)
     agent_token = session.csrf_token
-    session.sign_out(NOW)
+    session.start(None, None, NOW)
     assert not codec.csrf_ok(session, agent_token)
-    assert session.agent_id is None
+    assert session.subject_id is None
 
 
 @pytest.mark.parametrize(
