@@ -26,6 +26,7 @@ from agent_console import (
     login,
     macros,
     manage,
+    profile,
     queues,
 )
 from agent_console._auth import CONSOLE
@@ -44,6 +45,9 @@ HANDLERS = [
     login.sign_out,
     login.sign_out_everywhere,
     login.set_availability,
+    profile.profile_page,
+    profile.change_password,
+    profile.revoke_token,
     queues.home,
     queues.queue_page,
     cases.case_page,

@@ -53,13 +53,22 @@ class Customer(Table, tablename="customers"):
 
 
 class CustomerEmail(Table, tablename="customer_emails"):
-    """One of a customer's addresses, stored normalised (lower case)."""
+    """One of a customer's addresses, stored normalised (lower case).
+
+    ``verified_at`` is set when the customer proved the address is theirs (a
+    mail filed from it, or a sign-in link sent to it was used); only verified
+    addresses sign in to the portal and get the customer's portal mail (see
+    :mod:`helpdesk.services.portal_access`). ``added_by_staff`` marks an
+    address typed in by staff: it grants nothing until it is verified.
+    """
 
     id = Serial(primary_key=True)
     customer = ForeignKey(Customer, null=False)
     address = Varchar(length=320, unique=True)
     is_primary = Boolean(default=False)
     bounced_at = Timestamptz(null=True, default=None)
+    verified_at = Timestamptz(null=True, default=None)
+    added_by_staff = Boolean(default=False)
 
 
 class Agent(Table, tablename="agents"):
@@ -79,7 +88,11 @@ class Agent(Table, tablename="agents"):
 
 
 class ApiToken(Table, tablename="api_tokens"):
-    """A bearer token of an agent; only its SHA-256 is stored."""
+    """A bearer token of an agent; only its SHA-256 is stored.
+
+    Revoked one by one (``revoked``, since ``revoked_at``: added by
+    ``m0015_secrets_at_rest``, empty for tokens revoked before it).
+    """
 
     id = Serial(primary_key=True)
     agent = ForeignKey(Agent, null=False)
@@ -87,6 +100,7 @@ class ApiToken(Table, tablename="api_tokens"):
     token_hash = Varchar(length=64, unique=True)
     created_at = Timestamptz(default=TimestamptzNow())
     revoked = Boolean(default=False)
+    revoked_at = Timestamptz(null=True, default=None)
 
 
 class Team(Table, tablename="teams"):
@@ -387,3 +401,28 @@ def all_tables() -> tuple[type[Table], ...]:
 
 
 register_tables(*CORE_TABLES, *CUSTOMER_ACCESS_TABLES)
+
+
+class ChatContact(Table, tablename="chat_contacts"):
+    """Who a visitor of the chat widget said they were: a name and an address
+    typed into a form, **unverified** until proven (see :mod:`helpdesk.channels.chat`).
+
+    ``customer`` is the contact's own customer record, made for this chat and
+    holding none of the typed address (``customer_emails`` is only for proven
+    addresses); ``case`` is the chat. ``verified_at`` is set when the visitor
+    used the link mailed to ``address``. Only the SHA-256 of that one-time link
+    is stored (``token_hash``, cleared once used), with its ``token_expires_at``.
+    """
+
+    id = Serial(primary_key=True)
+    customer = ForeignKey(Customer, null=False)
+    case = ForeignKey(Case, null=True, default=None)
+    name = Varchar(length=200)
+    address = Varchar(length=320)
+    verified_at = Timestamptz(null=True, default=None)
+    token_hash = Varchar(length=64, null=True, default=None, unique=True)
+    token_expires_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+register_tables(ChatContact)

@@ -16,8 +16,11 @@ their caller (a miss costs three: token, agent, teams).
 What the cache does **not** guarantee: a token revoked, an agent deactivated,
 or an agent's role or teams changed by *another* process (or directly in the
 database) may keep working with the old rights for up to the TTL. Changes
-made through this process's API (agents and teams endpoints) clear the cache
-at once. Failed look-ups are not cached.
+made through this process's API (agents, tokens and teams endpoints) and a
+revocation on this process's console profile page clear the cache at once.
+Failed look-ups are not cached. Tokens are listed and revoked one by one
+through ``/agents/{agent_id}/tokens``, the console's profile page and
+``helpdesk tokens``; only their SHA-256 is stored.
 """
 
 from __future__ import annotations

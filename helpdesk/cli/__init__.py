@@ -1,4 +1,4 @@
-"""The ``helpdesk`` command: migrate, run, web, worker, mail, mailbox, demo, create-agent.
+"""The ``helpdesk`` command: migrate, run, web, worker, mail, mailbox, tokens, demo, create-agent.
 
 Every command reads its settings from ``HELPDESK_*`` variables when it starts
 (:func:`helpdesk.settings.load_settings`). A user error (invalid settings, an
@@ -8,7 +8,7 @@ unreachable database or Redis, an agent that exists already) prints one line,
 This module parses options and reports; the work is done by the private
 modules beside it: ``_db`` (database steps), ``_serve`` (uvicorn) and
 ``_worker`` (worker and mail processes), ``_mail`` (the ``mail`` and ``mailbox``
-commands).
+commands), ``_tokens`` (the ``tokens`` command).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 import click
 import msgspec
 
-from helpdesk.cli import _db, _mail, _worker
+from helpdesk.cli import _db, _mail, _tokens, _worker
 from helpdesk.domain import Role
 from helpdesk.errors import ConfigError, DatabaseUnavailableError, HelpdeskError
 from helpdesk.settings import load_settings
@@ -142,6 +142,7 @@ def web(host: str, port: int, workers: int, access_log: bool) -> None:
         workers=workers,
         access_log=access_log,
         grace=settings.shutdown_grace_seconds,
+        trusted_proxies=settings.trusted_proxies,
     )
 
 
@@ -180,6 +181,7 @@ def worker(threads: int | None, processes: int) -> None:
 
 main.add_command(_mail.mail)
 main.add_command(_mail.mailbox)
+main.add_command(_tokens.tokens)
 
 
 @main.command()

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 import msgspec
 
-from helpdesk import jobs
+from helpdesk import jobs, secret_keys
 from helpdesk.channels.email import imap
 from helpdesk.channels.email.ingest import IngestResult, reprocess_quarantined
 from helpdesk.channels.email.mailboxes import (
@@ -97,7 +97,9 @@ def mailbox_add(imap_password: str | None, folder: str, no_auto_ack: bool, **fie
 
 @mailbox.command("list")
 def mailbox_list() -> None:
-    """Every mailbox: address, servers, state, quarantine (no passwords)."""
+    """Every mailbox: address, servers, state, quarantine (no passwords).
+
+    Seals any password an earlier release stored in clear text."""
     boxes = asyncio.run(_in_database(load_settings(), lambda: list_mailboxes(SYSTEM)))
     if not boxes:
         click.echo("no mailbox")
@@ -134,6 +136,8 @@ def read_secret(label: str, option: str) -> str:
 
 
 async def _in_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    # The key that seals mailbox passwords (`mailbox add`; `mailbox list` seals old ones).
+    secret_keys.configure(settings.secret_key)
     async with _db.open_database(settings, pool_size=1):
         await _db.require_schema()
         return await work()

@@ -1,5 +1,12 @@
 """Agents (staff), their passwords and API tokens, and the teams they belong to.
 
+Only the SHA-256 of an API token is stored; a token is listed by its id, name
+and dates (:func:`list_tokens`) and revoked one by one (:func:`revoke_token`),
+by its agent or an admin. A password is changed by its agent with the current
+password (:func:`change_password`), or set by an admin without it; a bearer
+token or a session alone never changes its own agent's password. Every
+refusal is a :class:`~helpdesk.errors.HelpdeskError` with a stable code.
+
 An administrator's agent form is saved by one call, in one transaction:
 :func:`create_agent_with_teams` or :func:`update_agent_with_teams` (the
 latter only while the form's :func:`agent_version` is current).
@@ -10,23 +17,29 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from msgspec import UNSET
 
+from helpdesk import ratelimit
+from helpdesk.clock import utcnow
 from helpdesk.db import current_engine, is_postgres, transaction
 from helpdesk.domain import Availability, Role
 from helpdesk.errors import (
     AuthenticationError,
     ConflictError,
     NotFoundError,
+    PermissionDeniedError,
     ValidationError,
     VersionConflictError,
 )
 from helpdesk.events import AgentAvailabilityChanged, emit, team_stream
 from helpdesk.policy import Action, Principal, require
+from helpdesk.rows import as_utc, stamp
 from helpdesk.schemas import AgentIn, AgentOut, AgentUpdate, TokenOut
 from helpdesk.services import audit, web_sessions
 from helpdesk.services.rows import json_list
@@ -37,6 +50,34 @@ from helpdesk.text import normalize_email
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "hd_"  # noqa: S105 - a prefix, not a secret
 MAX_TEAMS = 500
+MIN_PASSWORD, MAX_PASSWORD = 8, 200
+PASSWORD_CHANGE_LIMIT = (10, 15 * 60)
+"""Attempts at changing one's own password per agent and window (wrong current ones too)."""
+
+
+class CurrentPasswordRequiredError(PermissionDeniedError):
+    """An agent's own password is changed with the current one (or by an admin)."""
+
+    code = "current_password_required"
+    title = "The current password is required"
+
+
+class CurrentPasswordWrongError(PermissionDeniedError):
+    """The current password given to change it is not the agent's password."""
+
+    code = "current_password_wrong"
+    title = "The current password is wrong"
+
+
+class TokenInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """An API token as listed: never the token, nor its hash."""
+
+    id: int
+    agent_id: int
+    name: str
+    created_at: datetime
+    revoked: bool
+    revoked_at: datetime | None
 
 
 def hash_password(password: str) -> str:
@@ -112,8 +153,10 @@ async def list_agents(principal: Principal, *, active_only: bool = False) -> lis
 
 
 async def update_agent(principal: Principal, agent_id: int, data: AgentUpdate) -> AgentOut:
-    """Change a member of staff. Agents may change their own availability and
-    password; everything else is for admins."""
+    """Change a member of staff. Agents may change their own availability;
+    everything else is for admins. A ``password`` here is an admin setting
+    another agent's password: an agent's own goes through
+    :func:`change_password` (:class:`CurrentPasswordRequiredError` here)."""
     own_limited = (
         principal.kind == "agent"
         and principal.id == agent_id
@@ -124,6 +167,8 @@ async def update_agent(principal: Principal, agent_id: int, data: AgentUpdate) -
     )
     if not own_limited:
         require(principal, Action.ADMINISTER)
+    if data.password is not UNSET:
+        _check_password_setter(principal, agent_id)
     fields = {
         "name": Agent.name,
         "role": Agent.role,
@@ -188,6 +233,120 @@ async def create_token(principal: Principal, agent_id: int, name: str = "") -> T
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _require_self_or_admin(principal: Principal, agent_id: int) -> None:
+    if not (principal.kind == "agent" and principal.id == agent_id):
+        require(principal, Action.ADMINISTER)
+
+
+def _token_info(row: dict[str, Any]) -> TokenInfo:
+    return TokenInfo(
+        id=row["id"],
+        agent_id=row["agent"],
+        name=row["name"],
+        created_at=stamp(row["created_at"]),
+        revoked=bool(row["revoked"]),
+        revoked_at=as_utc(row["revoked_at"]),
+    )
+
+
+async def list_tokens(
+    principal: Principal, agent_id: int, *, include_revoked: bool = False
+) -> list[TokenInfo]:
+    """The API tokens of an agent, newest first (the agent themselves, or admins).
+
+    Shows ids, names and dates: a token itself is shown only when it is made.
+    """
+    _require_self_or_admin(principal, agent_id)
+    await get_agent(principal, agent_id)
+    query = (
+        ApiToken.select(
+            ApiToken.id, ApiToken.agent, ApiToken.name, ApiToken.created_at,
+            ApiToken.revoked, ApiToken.revoked_at,
+        )
+        .where(ApiToken.agent == agent_id)
+        .order_by(ApiToken.id, ascending=False)
+    )  # fmt: skip
+    if not include_revoked:
+        query = query.where(ApiToken.revoked == False)  # noqa: E712 - Piccolo needs ==
+    return [_token_info(row) for row in await query]
+
+
+async def revoke_token(principal: Principal, agent_id: int, token_id: int) -> TokenInfo:
+    """Revoke one API token of an agent (the agent themselves, or admins); at once
+    in this process, within the API's principal cache TTL in others.
+
+    :class:`NotFoundError` for a token that is not this agent's; revoking a
+    revoked token changes nothing and answers the same.
+    """
+    _require_self_or_admin(principal, agent_id)
+    async with transaction():
+        await get_agent(principal, agent_id)
+        mine = (ApiToken.id == token_id) & (ApiToken.agent == agent_id)
+        revoked = (
+            await ApiToken.update({ApiToken.revoked: True, ApiToken.revoked_at: utcnow()})
+            .where(mine & (ApiToken.revoked == False))  # noqa: E712
+            .returning(ApiToken.id)
+        )
+        row = await ApiToken.select().where(mine).first()
+        if row is None:
+            raise NotFoundError(f"token {token_id} of agent {agent_id} not found")
+        if revoked:
+            await audit.record(
+                principal, "token.revoked", entity="agent", entity_id=agent_id,
+                changes={"token_id": token_id},
+            )  # fmt: skip
+    return _token_info(row)
+
+
+def _check_password_setter(principal: Principal, agent_id: int) -> None:
+    """Setting a password without the current one: admins (and the system),
+    for another agent only."""
+    if principal.kind == "agent" and principal.id == agent_id:
+        raise CurrentPasswordRequiredError(
+            "your own password is changed with your current password"
+        )
+    require(principal, Action.ADMINISTER)
+
+
+async def change_password(
+    principal: Principal, agent_id: int, new_password: str, current_password: str | None = None
+) -> None:
+    """Set an agent's sign-in password.
+
+    An agent changes their own with ``current_password``; an agent who has
+    none yet gets one from an admin. An admin (or the system) sets another
+    agent's without it. Refusals: :class:`CurrentPasswordRequiredError`,
+    :class:`CurrentPasswordWrongError` (attempts are rate-limited per agent:
+    :class:`~helpdesk.ratelimit.RateLimitedError`), :class:`ValidationError`
+    for a password of the wrong length, and the policy's 403.
+    """
+    if not MIN_PASSWORD <= len(new_password) <= MAX_PASSWORD:
+        raise ValidationError(
+            f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters", field="new_password"
+        )
+    own = principal.kind == "agent" and principal.id == agent_id
+    if not own:
+        _check_password_setter(principal, agent_id)
+    row = await Agent.select(Agent.password_hash).where(Agent.id == agent_id).first()
+    if row is None:
+        raise NotFoundError(f"agent {agent_id} not found")
+    if own:
+        if not current_password or not row["password_hash"]:
+            raise CurrentPasswordRequiredError(
+                "the current password is required (an admin sets a first password)"
+            )
+        await ratelimit.check(f"password-change:agent:{agent_id}", *PASSWORD_CHANGE_LIMIT)
+        try:
+            _hasher.verify(row["password_hash"], current_password[:MAX_PASSWORD])
+        except (VerificationError, InvalidHashError) as exc:
+            raise CurrentPasswordWrongError("the current password is wrong") from exc
+    async with transaction():
+        await Agent.update({Agent.password_hash: hash_password(new_password)}).where(
+            Agent.id == agent_id
+        )
+        await audit.record(principal, "agent.password_changed", entity="agent", entity_id=agent_id)
 
 
 async def principal_for_agent(agent_id: int) -> Principal:

@@ -6,6 +6,14 @@ reopening clears ``solved_at`` and the next solve may be rated again. Ratings
 come from the portal (a signed-in customer) or from the link in the survey
 mail (:func:`survey_token`, HMAC-signed: no sign-in needed). Managers read
 :func:`survey_summary`.
+
+A mailed link is never stored: its token is an HMAC of the case and the solve
+under the secret key, checked again when it is followed, and written into the
+mail only when the mail is sent (:mod:`helpdesk.channels.email.mail_tokens`).
+It expires :data:`LINK_DAYS` days after the solve (the solve's time is in the
+token, and the HMAC keeps it honest): an expired link raises
+:class:`SurveyLinkExpiredError` (410). The portal's own survey form, for a
+signed-in customer, has no such limit.
 """
 
 from __future__ import annotations
@@ -19,7 +27,13 @@ import msgspec
 from helpdesk.clock import utcnow
 from helpdesk.db import transaction
 from helpdesk.domain import Status
-from helpdesk.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from helpdesk.errors import (
+    ConflictError,
+    HelpdeskError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from helpdesk.policy import Action, Principal, require
 from helpdesk.rows import CaseRow
 from helpdesk.services import audit
@@ -29,7 +43,17 @@ from helpdesk.tables import SurveyResponse
 
 RATINGS = (1, 2, 3, 4, 5)
 MAX_COMMENT = 2000
+LINK_DAYS = 30
+"""How long a mailed survey link works, from the solve it rates."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class SurveyLinkExpiredError(HelpdeskError):
+    """A genuine survey link, older than :data:`LINK_DAYS` days."""
+
+    code = "survey_link_expired"
+    status = 410
+    title = "Survey link expired"
 
 
 class SurveyOffer(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,18 +90,25 @@ def _key(secret: str) -> bytes:
 
 
 def survey_token(secret: str, case_id: int, key: str) -> str:
-    """The token of the survey link of one solve (no expiry: one answer per solve)."""
+    """The token of the survey link of one solve (it expires: see :func:`link_expires_at`)."""
     tag = hmac.new(_key(secret), f"{case_id}:{key}".encode(), hashlib.sha256).hexdigest()[:32]
     return f"{case_id}.{key}.{tag}"
+
+
+def link_expires_at(key: str) -> datetime:
+    """When the survey link of the solve ``key`` (:func:`solve_key`) stops working."""
+    return _EPOCH + timedelta(microseconds=int(key)) + timedelta(days=LINK_DAYS)
 
 
 def _parse_token(secret: str, token: str) -> tuple[int, str]:
     # A real token is ASCII; refusing anything else first also keeps out the
     # non-ASCII digits str.isdigit() accepts, and compare_digest's TypeError on them.
     parts = token.split(".") if token.isascii() else []
-    if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
+    if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit() and len(parts[1]) <= 20:
         case_id, key = int(parts[0]), parts[1]
         if hmac.compare_digest(survey_token(secret, case_id, key), token):
+            if utcnow() >= link_expires_at(key):
+                raise SurveyLinkExpiredError("this survey link has expired")
             return case_id, key
     raise NotFoundError("survey link not found")
 
@@ -109,6 +140,15 @@ async def _offer(case: CaseRow) -> SurveyOffer | None:
 async def survey_offer(principal: Principal, case_id: int) -> SurveyOffer | None:
     """The survey of the case's current solve, or None when it is not solved."""
     return await _offer(await visible_case_row(principal, case_id))
+
+
+def rating_from_text(value: str) -> int:
+    """A rating typed or posted as text ("1" to "5"); anything else, including other
+    scripts' digits and superscripts, is a :class:`ValidationError`."""
+    text = value.strip()
+    if not (len(text) == 1 and text.isascii() and text.isdigit() and int(text) in RATINGS):
+        raise ValidationError("rating must be from 1 to 5", field="rating")
+    return int(text)
 
 
 async def answer_survey(
@@ -146,14 +186,16 @@ async def answer_survey(
 
 async def offer_by_token(secret: str, token: str) -> SurveyOffer | None:
     """The survey of a mailed link: None when that solve is no longer current
-    (the case was reopened); :class:`NotFoundError` for a forged link."""
+    (the case was reopened); :class:`NotFoundError` for a forged link,
+    :class:`SurveyLinkExpiredError` for one older than :data:`LINK_DAYS`."""
     case_id, key = _parse_token(secret, token)
     offer = await _offer(await case_row(case_id))
     return offer if offer is not None and offer.solve_key == key else None
 
 
 async def answer_by_token(secret: str, token: str, rating: int, comment: str = "") -> SurveyOffer:
-    """Rate the solve of a mailed link, as the case's customer."""
+    """Rate the solve of a mailed link, as the case's customer (errors as
+    :func:`offer_by_token`, and :class:`ConflictError` once rated or reopened)."""
     case_id, key = _parse_token(secret, token)
     case = await case_row(case_id)
     if _current_key(case) != key:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
+from helpdesk import secret_keys
 from helpdesk.channels.email import mailboxes
 from helpdesk.channels.email.mailboxes import MailboxIn
 from helpdesk.db import bind_engine, close_pool, create_engine
@@ -26,7 +27,7 @@ from helpdesk.policy import SYSTEM
 from helpdesk.schemas import AgentIn, TeamIn, TeamUpdate
 from helpdesk.services import agents, teams
 from tests.e2e._seed import PASSWORD
-from tests.integration._processes import Daemons, free_port, helpdesk_env
+from tests.integration._processes import TEST_SECRET_KEY, Daemons, free_port, helpdesk_env
 from tests.integration.email._mail import build_mail, new_address
 from tests.mailservers import Dovecot, DovecotMissingError, MailboxUser, SmtpSink
 
@@ -49,6 +50,7 @@ async def _seed(database_url: str, user: MailboxUser, sink: SmtpSink) -> dict[st
     engine = create_engine(database_url)
     bind_engine(engine)
     await migrate(engine)
+    secret_keys.configure(TEST_SECRET_KEY)  # the server's key: it opens the sealed passwords
     team = await teams.create_team(SYSTEM, TeamIn(name="Chăm sóc khách hàng", is_default=True))
     emails: dict[str, str] = {}
     members = []

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from helpdesk import secret_keys
 from helpdesk.channels.email import mailboxes
 from helpdesk.channels.email.mailboxes import MailboxIn
 from helpdesk.db import bind_engine, close_pool, create_engine
@@ -28,7 +29,7 @@ from helpdesk.migrations import migrate
 from helpdesk.policy import SYSTEM
 from helpdesk.schemas import AgentIn, CaseCreate, CustomerIn, TeamIn, TeamUpdate
 from helpdesk.services import agents, cases, customers, teams
-from tests.integration._processes import Daemons, free_port, helpdesk_env
+from tests.integration._processes import TEST_SECRET_KEY, Daemons, free_port, helpdesk_env
 from tests.mailservers import SmtpSink
 
 Shot = Callable[[Page, str], None]
@@ -72,6 +73,7 @@ async def _seed(database_url: str, sink: SmtpSink) -> tuple[str, int]:
     engine = create_engine(database_url)
     bind_engine(engine)
     await migrate(engine)
+    secret_keys.configure(TEST_SECRET_KEY)  # the server's key: it opens the sealed passwords
     team = await teams.create_team(SYSTEM, TeamIn(name="Hỗ trợ khách hàng", is_default=True))
     agent = await agents.create_agent(
         SYSTEM, AgentIn(name="Nguyễn Thị Lan", email="lan@portal-e2e.test", role=Role.AGENT)

@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 import redis
 
+from helpdesk import secret_keys
 from helpdesk.db import bind_engine, create_engine
 from helpdesk.tables import all_tables
 
@@ -39,6 +40,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+TEST_SECRET_KEY = "test-secret-key-0123456789abcdef"
+"""The secret key of the helpdesk processes the tests start."""
+
+
 def helpdesk_env(
     database_url: str,
     data_dir: Path,
@@ -47,13 +52,18 @@ def helpdesk_env(
     redis_namespace: str | None = None,
 ) -> dict[str, str]:
     """The process environment without any inherited HELPDESK_* setting, plus ours
-    (``redis_namespace``: HELPDESK_REDIS_NAMESPACE, the prefix of every Redis key)."""
+    (``redis_namespace``: HELPDESK_REDIS_NAMESPACE, the prefix of every Redis key).
+
+    The secret key is always :data:`TEST_SECRET_KEY`, and this test process is
+    set to it too (:func:`helpdesk.secret_keys.configure`): a mailbox password
+    sealed here opens in the processes started with this environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
     env["HELPDESK_DATABASE_URL"] = database_url
     env["HELPDESK_DATA_DIR"] = str(data_dir)
+    env["HELPDESK_SECRET_KEY"] = TEST_SECRET_KEY
+    secret_keys.configure(TEST_SECRET_KEY)
     if redis_url:
         env["HELPDESK_REDIS_URL"] = redis_url
-        env["HELPDESK_SECRET_KEY"] = "test-secret-key-0123456789abcdef"
     if redis_namespace:
         env["HELPDESK_REDIS_NAMESPACE"] = redis_namespace
     return env

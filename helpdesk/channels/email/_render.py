@@ -2,7 +2,10 @@
 
 Replies and automatic mails of a case are rendered when they are sent (so a
 retry renders the same Message-ID, subject and threading headers again, with
-a new Date); a notice without a case carries its text from when it was queued.
+a new Date); a notice without a case carries its text from when it was queued,
+but the tokens of its links are written in only here, from placeholders
+(:mod:`helpdesk.channels.email.mail_tokens`). The SMTP password is unsealed
+here, for this one message (:func:`~helpdesk.channels.email.mailboxes.mailbox_password`).
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 import asyncio
 from email.message import EmailMessage
 
-from helpdesk.channels.email import compose
+from helpdesk.channels.email import compose, mail_tokens
 from helpdesk.channels.email._rows import OutboundRow, SendingMailbox
+from helpdesk.channels.email.mailboxes import mailbox_password
 from helpdesk.channels.email.tables import Mailbox, OutboundMail, ThreadKey
 from helpdesk.domain import case_reference
 from helpdesk.rows import CaseRow
@@ -22,12 +26,13 @@ MAX_REFERENCES = 20
 
 
 def _notice(row: OutboundRow, mailbox: SendingMailbox) -> EmailMessage:
-    """A notice without a case: as rendered when queued, with no case reference."""
+    """A notice without a case: as rendered when queued, with no case reference,
+    and the tokens of its links written in now (:mod:`.mail_tokens`)."""
     return compose.build(
         compose.Outgoing(
             message_id=row.internet_message_id, from_address=mailbox.address,
             from_name=mailbox.name, to_address=row.to_address, subject=row.subject,
-            text=row.body_text, auto_submitted=True,
+            text=mail_tokens.fill(row.body_text), auto_submitted=True,
         )
     )  # fmt: skip
 
@@ -38,7 +43,10 @@ async def build(outbound_id: int) -> tuple[EmailMessage, SendingMailbox]:
     assert found is not None
     row = OutboundRow.from_row(found)
     box = await Mailbox.select().where(Mailbox.id == row.mailbox_id).first()
-    mailbox = SendingMailbox.from_row(box) if box is not None else None
+    mailbox = None
+    if box is not None:
+        password = await mailbox_password(box, "smtp_password")
+        mailbox = SendingMailbox.from_row({**box, "smtp_password": password})
     if mailbox is not None and (row.case_id is None or row.body_text):
         return _notice(row, mailbox), mailbox  # rendered when queued (e.g. a survey)
     case_found = await Case.select().where(Case.id == row.case_id).first()

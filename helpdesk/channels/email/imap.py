@@ -26,6 +26,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from helpdesk.channels.email.ingest import IngestResult, MailboxRef, ingest_mail
+from helpdesk.channels.email.mailboxes import mailbox_password
 from helpdesk.channels.email.tables import Mailbox
 from helpdesk.clock import utcnow
 from helpdesk.errors import NotFoundError
@@ -81,7 +82,7 @@ async def load_mailbox(mailbox_id: int) -> MailboxConfig:
         port=row["imap_port"],
         security=row["imap_security"],
         user=row["imap_user"],
-        password=row["imap_password"],
+        password=await mailbox_password(row, "imap_password"),
         folder=row["imap_folder"],
         uidvalidity=row["uidvalidity"],
         last_uid=row["last_uid"],

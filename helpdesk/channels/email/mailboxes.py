@@ -2,6 +2,15 @@
 
 Passwords go in and never come out: :class:`MailboxOut` has no password
 field, only whether one is set.
+
+At rest the IMAP and SMTP passwords are sealed (encrypted with Fernet under
+a key derived from the secret key, :mod:`helpdesk.secret_keys`): a copy of
+the database alone does not give them away. They are unsealed only where a
+server is logged in to (:func:`mailbox_password`). A password stored in clear
+text by an earlier release is sealed in place the first time it is read
+(:func:`mailbox_password`, by the ingester or the sender), when the mailboxes
+are listed, or by ``helpdesk mailbox seal-passwords``; the migration cannot
+do it, as it runs without the secret key.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from helpdesk import secret_keys
 from helpdesk.channels.email.tables import InboundMail, Mailbox
 from helpdesk.db import transaction
 from helpdesk.errors import ConflictError, NotFoundError, ValidationError
@@ -26,6 +36,8 @@ Security = Literal["tls", "starttls", "plain"]
 Host = Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9.:\[\]-]+$")]
 Port = Annotated[int, Meta(ge=1, le=65535)]
 Secret = Annotated[str, Meta(max_length=1000)]
+PASSWORD_PURPOSE = "mailbox password"  # noqa: S105 - a key purpose, not a secret
+PASSWORD_FIELDS = ("imap_password", "smtp_password")
 
 
 class MailboxIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -121,6 +133,46 @@ def _out(row: dict[str, Any], quarantined: int) -> MailboxOut:
     )
 
 
+def seal_password(clear: str) -> str:
+    """What is stored of a mailbox password: sealed (an empty one stays empty)."""
+    return secret_keys.seal(PASSWORD_PURPOSE, clear)
+
+
+async def mailbox_password(row: dict[str, Any], field: str) -> str:
+    """The clear ``imap_password`` or ``smtp_password`` of a ``mailboxes`` row.
+
+    A password still stored in clear text (written before passwords were
+    sealed) is sealed in place now, unless the row changed meanwhile.
+    Raises :class:`~helpdesk.secret_keys.SealError` when the secret key is
+    not the one the password was sealed with.
+    """
+    if field not in PASSWORD_FIELDS:
+        raise ValueError(f"{field} is not a password of a mailbox")
+    stored: str = row[field]
+    if stored and not secret_keys.is_sealed(stored):
+        await _seal_in_place(int(row["id"]), field, stored)
+    return secret_keys.unseal(PASSWORD_PURPOSE, stored)
+
+
+async def _seal_in_place(mailbox_id: int, field: str, clear: str) -> None:
+    column = getattr(Mailbox, field)
+    await Mailbox.update({column: seal_password(clear)}).where(
+        (Mailbox.id == mailbox_id) & (column == clear)
+    )
+
+
+async def seal_clear_passwords() -> int:
+    """Seal every mailbox password still stored in clear text; how many were."""
+    sealed = 0
+    for row in await Mailbox.select(Mailbox.id, Mailbox.imap_password, Mailbox.smtp_password):
+        for field in PASSWORD_FIELDS:
+            stored = row[field]
+            if stored and not secret_keys.is_sealed(stored):
+                await _seal_in_place(int(row["id"]), field, stored)
+                sealed += 1
+    return sealed
+
+
 async def _check_team(team_id: int | None) -> None:
     if team_id is not None and not await Team.exists().where(Team.id == team_id):
         raise ValidationError(f"team {team_id} does not exist")
@@ -139,10 +191,11 @@ async def create_mailbox(principal: Principal, data: MailboxIn) -> MailboxOut:
                 name=data.name, address=address, team=data.team_id,
                 imap_host=data.imap_host, imap_port=data.imap_port,
                 imap_security=data.imap_security, imap_user=data.imap_user,
-                imap_password=data.imap_password, imap_folder=data.imap_folder,
+                imap_password=seal_password(data.imap_password), imap_folder=data.imap_folder,
                 smtp_host=data.smtp_host or "", smtp_port=data.smtp_port,
                 smtp_security=data.smtp_security, smtp_user=data.smtp_user,
-                smtp_password=data.smtp_password, auto_acknowledge=data.auto_acknowledge,
+                smtp_password=seal_password(data.smtp_password),
+                auto_acknowledge=data.auto_acknowledge,
                 active=data.active,
             )
         )  # fmt: skip
@@ -160,7 +213,7 @@ async def update_mailbox(principal: Principal, mailbox_id: int, data: MailboxUpd
         if value is UNSET:
             continue
         column = Mailbox.team if field == "team_id" else getattr(Mailbox, field)
-        values[column] = value
+        values[column] = seal_password(value) if field in PASSWORD_FIELDS else value
     async with transaction():
         await get_mailbox(principal, mailbox_id)
         if data.team_id is not UNSET:
@@ -198,8 +251,9 @@ async def get_mailbox(principal: Principal, mailbox_id: int) -> MailboxOut:
 
 
 async def list_mailboxes(principal: Principal) -> list[MailboxOut]:
-    """Every mailbox (admins)."""
+    """Every mailbox (admins). Seals any password still stored in clear text."""
     require(principal, Action.ADMINISTER)
+    await seal_clear_passwords()
     rows = await Mailbox.select().order_by(Mailbox.id)
     counts = await _quarantine_counts([r["id"] for r in rows])
     return [_out(r, counts[r["id"]]) for r in rows]

@@ -44,7 +44,7 @@ from typing import Any, NotRequired, TypedDict
 
 from piccolo.columns import Column
 
-from helpdesk import jobs
+from helpdesk import jobs, secret_keys
 from helpdesk.channels.email import _render, _smtp, compose
 from helpdesk.channels.email._smtp import is_permanent
 from helpdesk.channels.email.filing import case_language
@@ -94,9 +94,12 @@ class _Identity:
 
 
 def configure(secret_key: str, domain: str) -> None:
-    """Set the key and domain of our Message-IDs (composition root)."""
+    """Set the key and domain of our Message-IDs (composition root), and the
+    process's secret key of :mod:`helpdesk.secret_keys` (the tokens written
+    into system mails when they are sent, the mailboxes' sealed passwords)."""
     _Identity.secret = secret_key
     _Identity.domain = domain
+    secret_keys.configure(secret_key)
 
 
 def enqueue_send(outbound_id: int) -> None:

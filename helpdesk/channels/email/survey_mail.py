@@ -4,28 +4,33 @@
 solve's transaction; the :func:`send_survey` job queues the mail (idempotent:
 its Message-ID comes from the case and the solve) and the ``send_mail`` job
 sends it.
+
+The queued mail holds a placeholder where the link's token goes; the token
+is written in when the mail is sent (:mod:`helpdesk.channels.email.mail_tokens`),
+so ``outbound_mail`` never holds a working survey link. The link expires
+:data:`helpdesk.services.surveys.LINK_DAYS` days after the solve.
 """
 
 from __future__ import annotations
 
-from helpdesk import jobs
+from helpdesk import jobs, secret_keys
+from helpdesk.channels.email import mail_tokens
 from helpdesk.channels.email.system_mail import queue_system_mail, render_system_mail
 from helpdesk.domain import Status, case_reference
 from helpdesk.events import CaseUpdated, Event
 from helpdesk.services.rows import as_utc
-from helpdesk.services.surveys import solve_key, survey_token
+from helpdesk.services.surveys import solve_key
 from helpdesk.tables import Case, Customer, CustomerEmail
 
 
 class _Links:
     base_url = "http://127.0.0.1:8000"
-    secret = "unset"  # noqa: S105 - replaced by configure() at start-up
 
 
 def configure(base_url: str, secret_key: str) -> None:
     """Set the public URL and the key of survey links (composition root)."""
     _Links.base_url = base_url.rstrip("/")
-    _Links.secret = secret_key
+    secret_keys.configure(secret_key)
 
 
 async def queue_survey_mail(case_id: int) -> int | None:
@@ -50,10 +55,10 @@ async def queue_survey_mail(case_id: int) -> int | None:
     if customer is None or address is None:
         return None
     key = solve_key(solved)
-    token = survey_token(_Links.secret, case_id, key)
+    placeholder = mail_tokens.survey_placeholder(case_id, key)
     subject, text = render_system_mail(
         "survey", customer["locale"], name=customer["name"], reference=case_reference(case_id),
-        case_subject=case["subject"], link=f"{_Links.base_url}/support/survey/{token}",
+        case_subject=case["subject"], link=f"{_Links.base_url}/support/survey/{placeholder}",
     )  # fmt: skip
     return await queue_system_mail(
         address["address"], kind="survey", key=f"{case_id}.{key}", subject=subject, text=text,

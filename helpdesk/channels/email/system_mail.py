@@ -7,6 +7,10 @@ A template (``templates/<name>.txt``) writes its body with ``_()`` and sets
 Each mail has a deterministic Message-ID from ``kind`` and ``key``, so queueing
 the same mail twice queues it once.
 
+A link with a token is never queued as such: the caller renders the body with
+a placeholder where the token goes (:mod:`helpdesk.channels.email.mail_tokens`),
+the row keeps that, and the token is written in when the mail is sent.
+
 Does not: promise delivery (SMTP failures are retried by the actor, then the
 row is marked failed), or send anything when no mailbox has an SMTP server.
 """

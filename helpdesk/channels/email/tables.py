@@ -18,7 +18,9 @@ from helpdesk.tables import Case, Message, Team, register_tables
 class Mailbox(Table, tablename="mailboxes"):
     """A support address: where mail is fetched (IMAP) and sent from (SMTP).
 
-    Passwords are stored as given and never returned by the API.
+    Passwords are stored sealed (encrypted under a key derived from the
+    secret key, see :mod:`helpdesk.channels.email.mailboxes`) and never
+    returned by the API.
     """
 
     id = Serial(primary_key=True)

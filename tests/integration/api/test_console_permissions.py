@@ -64,6 +64,11 @@ def _macro(api: Api) -> dict[str, Any]:
     return {"macro": api.run(macros.create_macro, SYSTEM, data).id}
 
 
+def _token(api: Api) -> dict[str, Any]:
+    token = api.run(agents.create_token, SYSTEM, api.agent_ids["agent_a"], "console matrix")
+    return {"token": token.id}
+
+
 def _form(**values: Any) -> FormData:
     return lambda api, params: {
         k: str(v(api, params) if callable(v) else v) for k, v in values.items()
@@ -120,6 +125,16 @@ MATRIX: list[Page] = [
         _form(target=lambda api, params: api.make_case(api.team_a).reference),
     ),
     Page("POST", "/console/availability", EVERYONE_ACTION, None, _form(availability="away")),
+    Page("GET", "/console/profile", PAGE),
+    Page(
+        "POST",
+        "/console/profile/password",
+        EVERYONE_ACTION,
+        None,
+        _form(current_password=PASSWORD, new_password=PASSWORD, confirm_password=PASSWORD),
+    ),
+    # a token of agent A: only agent A revokes it here (admins do it through the API)
+    Page("POST", "/console/profile/tokens/{token}/revoke", (302, 303, 404, 404, 404), _token),
     Page("GET", "/console/macros", MANAGERS_PAGE),
     Page("GET", "/console/macros/{macro}", MANAGERS_PAGE, _macro),
     Page(
@@ -224,6 +239,7 @@ def test_the_matrix_covers_every_console_route(api: Api) -> None:
         "{rule}": "{rule_id:int}",
         "{policy}": "{policy_id:int}",
         "{calendar}": "{calendar_id:int}",
+        "{token}": "{token_id:int}",
         "/queues/mine": "/queues/{name:str}",
         "/cases/2147483647": "/cases/{case_id:int}",
     }

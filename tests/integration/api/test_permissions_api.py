@@ -66,6 +66,12 @@ def _customer(api: Api) -> int:
     return api.run(customers.create_customer, SYSTEM, data).id
 
 
+def _customer_merge(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two customers (of no organization) and the body that merges, confirmed."""
+    source, target = _customer(api), _customer(api)
+    return {"customer": source}, {"target_id": target, "confirm_customers": [source, target]}
+
+
 def _organization(api: Api) -> int:
     data = OrganizationIn(name=f"Org {next(_seq)}")
     return api.run(organizations.create_organization, SYSTEM, data).id
@@ -75,6 +81,12 @@ def _agent(api: Api) -> int:
     n = next(_seq)
     data = AgentIn(name=f"Staff {n}", email=f"staff{n}@support.test")
     return api.run(agents.create_agent, SYSTEM, data).id
+
+
+def _spare_token(api: Api) -> dict[str, Any]:
+    agent_id = api.agent_ids["agent_a"]
+    token = api.run(agents.create_token, SYSTEM, agent_id, "spare")
+    return {"agent": agent_id, "token": token.id}
 
 
 def _team(api: Api) -> int:
@@ -227,7 +239,7 @@ MATRIX: list[Endpoint] = [
         "POST",
         "/customers/{customer}/merge",
         (401, 403, 403, 200, 200),
-        _with_body(lambda a: {"customer": _customer(a)}, lambda a: {"target_id": _customer(a)}),
+        lambda a: _customer_merge(a),
     ),
     # organizations
     Endpoint("POST", "/organizations", ALL_201, _with_body(lambda a: {}, {"name": "ACME"})),
@@ -273,6 +285,27 @@ MATRIX: list[Endpoint] = [
         "/agents/{agent}/tokens",
         (401, 201, 403, 403, 201),  # a token for agent A
         _with_body(lambda a: {"agent": a.agent_ids["agent_a"]}, {"name": "matrix"}),
+    ),
+    Endpoint(
+        "GET",
+        "/agents/{agent}/tokens",
+        (401, 200, 403, 403, 200),  # agent A's tokens
+        _with_body(lambda a: {"agent": a.agent_ids["agent_a"]}, None),
+    ),
+    Endpoint(
+        "DELETE",
+        "/agents/{agent}/tokens/{token}",
+        (401, 204, 403, 403, 204),  # a spare token of agent A
+        _with_body(_spare_token, None),
+    ),
+    Endpoint(
+        "PUT",
+        "/agents/{agent}/password",
+        # agent A has no password: a token alone never sets its own agent's password
+        (401, 403, 403, 403, 204),
+        _with_body(
+            lambda a: {"agent": a.agent_ids["agent_a"]}, {"new_password": "mat-khau-moi-123"}
+        ),
     ),
     # teams
     Endpoint(
@@ -472,6 +505,7 @@ def test_the_matrix_covers_every_api_operation(api: Api) -> None:
         "{customer}": "{customer_id}",
         "{org}": "{organization_id}",
         "{agent}": "{agent_id}",
+        "{token}": "{token_id}",
         "{team}": "{team_id}",
         "{mailbox}": "{mailbox_id}",
         "{rule}": "{rule_id}",
@@ -528,5 +562,7 @@ def test_an_agent_may_not_change_their_own_role(api: Api) -> None:
     response = api.patch(f"/api/v1/agents/{me}", role="agent_a", json={"role": "admin"})
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
+    # nor their own password with their token alone: that needs the current password
     password = api.patch(f"/api/v1/agents/{me}", role="agent_a", json={"password": "a-long-secret"})
-    assert password.status_code == 200
+    assert password.status_code == 403
+    assert password.json()["code"] == "current_password_required"

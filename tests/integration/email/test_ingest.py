@@ -21,6 +21,7 @@ from helpdesk.channels.email.mailboxes import (
     create_mailbox,
     get_mailbox,
     list_mailboxes,
+    mailbox_password,
     update_mailbox,
 )
 from helpdesk.channels.email.parse import parse_mail
@@ -75,7 +76,9 @@ async def test_mailbox_is_configured_and_password_never_returned(
     changed = await update_mailbox(SYSTEM, box.id, MailboxUpdate(smtp_password="bí-mật-smtp"))
     assert changed.has_smtp_password
     assert "bí-mật-smtp" not in msgspec.json.encode(changed).decode()
-    assert (await mailbox_row(box.id))["imap_password"] == mailbox_user.password
+    row = await mailbox_row(box.id)
+    assert row["imap_password"].startswith("sealed:v1:")  # sealed at rest, kept as it was
+    assert await mailbox_password(row, "imap_password") == mailbox_user.password
 
     with pytest.raises(ConflictError):
         await add_mailbox(mailbox_user)
