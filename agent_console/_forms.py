@@ -126,6 +126,17 @@ def merge_target(form: FormMultiDict) -> int:
     return target
 
 
+def merge_confirmation(form: FormMultiDict) -> list[int] | None:
+    """The customers the agent confirmed a merge of (``confirm_customers``,
+    "source,target" ids), or None when the form did not confirm one."""
+    parts = [p.strip() for p in text(form, "confirm_customers").split(",") if p.strip()]
+    if len(parts) != 2 or not all(
+        p.isascii() and p.isdigit() and len(p) <= 10 and 0 < int(p) <= 2**31 - 1 for p in parts
+    ):
+        return None
+    return [int(p) for p in parts]
+
+
 def macro_in(form: FormMultiDict) -> MacroIn:
     """A macro's name and text."""
     body = text(form, "body").replace("\r\n", "\n")

@@ -18,7 +18,7 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from agent_console import _forms
-from agent_console._labels import DONE
+from agent_console._labels import DONE, N_
 from agent_console._pages import PathId, done, error_message, render, request_locale
 from helpdesk.domain import Priority, Status
 from helpdesk.errors import HelpdeskError, PermissionDeniedError
@@ -26,10 +26,15 @@ from helpdesk.i18n import translator
 from helpdesk.policy import Action, Principal, may
 from helpdesk.schemas import AssignIn, CaseOut
 from helpdesk.services import cases, messages, workspace
+from helpdesk.services.customers import ConfirmationRequiredError, CrossOrganizationMergeError
 from helpdesk.sla import services as sla_services
 from helpdesk.web.downloads import download
 
 AnyRequest = Request[Any, Any, Any]
+
+CROSS_ORGANIZATION_MERGE = N_(
+    "These customers belong to different organizations: only an admin may merge their cases."
+)
 
 
 def case_url(case_id: int) -> str:
@@ -45,6 +50,7 @@ async def _case_page(
     status_code: int = 200,
     error: str | None = None,
     drafts: dict[str, str] | None = None,
+    merge_confirmation: dict[str, Any] | None = None,
 ) -> Template:
     view = await workspace.case_view(principal, case_id)
     sla = await sla_services.case_sla(principal, case_id)
@@ -66,6 +72,7 @@ async def _case_page(
         statuses=list(Status),
         priorities=list(Priority),
         may_merge=may(principal, Action.MERGE_CASES),
+        merge_confirmation=merge_confirmation,
     )
 
 
@@ -171,12 +178,39 @@ async def update(
 async def merge(
     request: AnyRequest, principal: NamedDependency[Principal], case_id: PathId
 ) -> Response[Any]:
-    """Merge this case into another one; then show that one."""
+    """Merge this case into another one; then show that one.
 
-    async def operation(form: FormMultiDict) -> Any:
-        return await cases.merge_cases(principal, case_id, _forms.merge_target(form))
-
-    return await _act(request, principal, case_id, "merge", operation)
+    Cases of two customers are merged only after a second step: the case
+    page asks the agent to confirm, naming both customers, and the
+    confirming form sends them back (``confirm_customers``). Customers of
+    different organizations: only an admin may (the page says so).
+    """
+    form = await request.form()
+    try:
+        target = _forms.merge_target(form)
+        confirm = _forms.merge_confirmation(form)
+        merged = await cases.merge_cases(principal, case_id, target, confirm)
+    except ConfirmationRequiredError as exc:
+        confirmation = {
+            "target": target,
+            "confirm_customers": ",".join(str(i) for i in exc.extra["confirm_customers"]),
+            "source_customer": exc.extra["source_customer"],
+            "target_customer": exc.extra["target_customer"],
+        }
+        return await _case_page(
+            request, principal, case_id, status_code=exc.status, merge_confirmation=confirmation
+        )
+    except CrossOrganizationMergeError as exc:
+        return await _case_page(
+            request, principal, case_id, status_code=exc.status, error=CROSS_ORGANIZATION_MERGE
+        )
+    except PermissionDeniedError:
+        raise
+    except HelpdeskError as exc:
+        return await _case_page(
+            request, principal, case_id, status_code=exc.status, error=error_message(exc)
+        )
+    return done(request, case_url(merged.id), DONE["merge"])
 
 
 @get("/attachments/{attachment_id:int}", include_in_schema=False)

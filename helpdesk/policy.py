@@ -55,6 +55,13 @@ class Action(StrEnum):
     MERGE_CASES = "merge_cases"
     MANAGE_CUSTOMERS = "manage_customers"  # create and edit customers and organizations
     MERGE_CUSTOMERS = "merge_customers"
+    # Who sees an organization's cases in the portal: switching
+    # ``shared_visibility`` on or off, changing the domains of a sharing
+    # organization, or putting a customer into one (admins only, audited).
+    SHARE_ORGANIZATION = "share_organization"
+    # Merging cases or customers of different organizations (admins only,
+    # and still with the confirmation that names both customers).
+    MERGE_ACROSS_ORGANIZATIONS = "merge_across_organizations"
     VIEW_DIRECTORY = "view_directory"  # list agents, teams, customers
     VIEW_REPORTS = "view_reports"
     MANAGE_MACROS = "manage_macros"  # create, edit and delete canned replies
@@ -80,7 +87,11 @@ _ROLE_ACTIONS[Role.MANAGER] = _ROLE_ACTIONS[Role.AGENT] | {
     Action.MANAGE_MACROS,
     Action.PUBLISH_ARTICLES,
 }
-_ROLE_ACTIONS[Role.ADMIN] = _ROLE_ACTIONS[Role.MANAGER] | {Action.ADMINISTER}
+_ROLE_ACTIONS[Role.ADMIN] = _ROLE_ACTIONS[Role.MANAGER] | {
+    Action.ADMINISTER,
+    Action.SHARE_ORGANIZATION,
+    Action.MERGE_ACROSS_ORGANIZATIONS,
+}
 
 
 def may(principal: Principal, action: Action) -> bool:

@@ -13,6 +13,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from helpdesk.domain import Availability, Channel, MessageKind, Priority, Role, Status
+from helpdesk.text import clean_line
 
 T = TypeVar("T")
 
@@ -28,6 +29,23 @@ Filename = Annotated[str, Meta(min_length=1, max_length=255)]
 ContentType = Annotated[str, Meta(min_length=3, max_length=255, pattern=r"^[\w.+-]+/[\w.+-]+")]
 Domain = Annotated[str, Meta(min_length=3, max_length=255, pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]+$")]
 Language = Annotated[str, Meta(pattern=r"^(vi|en)$")]
+
+
+def clean_lines(struct: msgspec.Struct, *names: str) -> None:
+    """Make the header-like string fields ``names`` of ``struct`` one line each
+    (:func:`helpdesk.text.clean_line`: control characters become spaces).
+
+    Called from the ``__post_init__`` of input Structs, which msgspec runs on
+    decoding, :func:`msgspec.convert`, construction and
+    :func:`msgspec.structs.replace`: a subject or a name with CR/LF can then
+    never reach a mail header or a one-line display. Fields that are
+    ``UNSET`` or ``None`` are left alone; lengths do not change, so the
+    Struct's constraints still hold.
+    """
+    for name in names:
+        value = getattr(struct, name)
+        if isinstance(value, str):
+            setattr(struct, name, clean_line(value))
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -46,6 +64,9 @@ class AttachmentIn(msgspec.Struct, forbid_unknown_fields=True):
     filename: Filename
     content: bytes
     content_type: ContentType = "application/octet-stream"
+
+    def __post_init__(self) -> None:
+        clean_lines(self, "filename", "content_type")
 
 
 class AttachmentOut(msgspec.Struct):
@@ -100,6 +121,9 @@ class CaseCreate(msgspec.Struct, forbid_unknown_fields=True):
     html: Body | None = None
     attachments: Annotated[list[AttachmentIn], Meta(max_length=20)] = []
 
+    def __post_init__(self) -> None:
+        clean_lines(self, "subject", "customer_name")
+
 
 class CaseUpdate(msgspec.Struct, forbid_unknown_fields=True):
     """A change to a case; ``version`` must be the version the caller last read."""
@@ -111,6 +135,9 @@ class CaseUpdate(msgspec.Struct, forbid_unknown_fields=True):
     team_id: Id | UnsetType | None = UNSET
     tags: Tags | UnsetType = UNSET
 
+    def __post_init__(self) -> None:
+        clean_lines(self, "subject")
+
 
 class AssignIn(msgspec.Struct, forbid_unknown_fields=True):
     """Assign a case. ``assignee_id`` null unassigns. With ``only_if_unassigned``
@@ -120,10 +147,19 @@ class AssignIn(msgspec.Struct, forbid_unknown_fields=True):
     only_if_unassigned: bool = False
 
 
+ConfirmCustomers = Annotated[list[Id], Meta(min_length=2, max_length=2)]
+
+
 class MergeIn(msgspec.Struct, forbid_unknown_fields=True):
-    """Merge the path's case (the source) into ``target_id``."""
+    """Merge the path's case (the source) into ``target_id``.
+
+    When the two cases belong to different customers, ``confirm_customers``
+    must name them, ``[source_customer_id, target_customer_id]``; without it
+    the answer is ``409 confirmation_required`` (naming both customers).
+    """
 
     target_id: Id
+    confirm_customers: ConfirmCustomers | None = None
 
 
 class CaseOut(msgspec.Struct):
@@ -180,6 +216,9 @@ class OrganizationIn(msgspec.Struct, forbid_unknown_fields=True):
     shared_visibility: bool = False
     notes: Annotated[str, Meta(max_length=10_000)] = ""
 
+    def __post_init__(self) -> None:
+        clean_lines(self, "name")
+
 
 class OrganizationUpdate(msgspec.Struct, forbid_unknown_fields=True):
     """A change to an organization."""
@@ -188,6 +227,9 @@ class OrganizationUpdate(msgspec.Struct, forbid_unknown_fields=True):
     domains: Annotated[list[Domain], Meta(max_length=50)] | UnsetType = UNSET
     shared_visibility: bool | UnsetType = UNSET
     notes: Annotated[str, Meta(max_length=10_000)] | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        clean_lines(self, "name")
 
 
 class OrganizationOut(msgspec.Struct):
@@ -210,6 +252,9 @@ class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
     locale: Language = "vi"
     organization_id: Id | None = None
 
+    def __post_init__(self) -> None:
+        clean_lines(self, "name")
+
 
 class CustomerUpdate(msgspec.Struct, forbid_unknown_fields=True):
     """A change to a customer."""
@@ -220,9 +265,14 @@ class CustomerUpdate(msgspec.Struct, forbid_unknown_fields=True):
     locale: Language | UnsetType = UNSET
     organization_id: Id | UnsetType | None = UNSET
 
+    def __post_init__(self) -> None:
+        clean_lines(self, "name")
+
 
 class CustomerOut(msgspec.Struct):
-    """A customer."""
+    """A customer. ``verified_emails``: the addresses the customer proved are
+    theirs (a mail from it, or a sign-in link used); only these sign in to
+    the portal."""
 
     id: int
     name: str
@@ -232,12 +282,18 @@ class CustomerOut(msgspec.Struct):
     organization_id: int | None
     merged_into_id: int | None
     created_at: datetime
+    verified_emails: list[str] = []
 
 
 class MergeCustomersIn(msgspec.Struct, forbid_unknown_fields=True):
-    """Merge the path's customer (the source) into ``target_id``."""
+    """Merge the path's customer (the source) into ``target_id``.
+
+    ``confirm_customers`` must be ``[source_id, target_id]``; without it the
+    answer is ``409 confirmation_required`` (naming both customers).
+    """
 
     target_id: Id
+    confirm_customers: ConfirmCustomers | None = None
 
 
 class Customer360(msgspec.Struct):
@@ -266,6 +322,9 @@ class AgentIn(msgspec.Struct, forbid_unknown_fields=True):
     skills: Annotated[list[Tag], Meta(max_length=50)] = []
     capacity: Annotated[int, Meta(ge=0, le=1000)] = 10
 
+    def __post_init__(self) -> None:
+        clean_lines(self, "name")
+
 
 class AgentUpdate(msgspec.Struct, forbid_unknown_fields=True):
     """A change to a member of staff."""
@@ -278,6 +337,9 @@ class AgentUpdate(msgspec.Struct, forbid_unknown_fields=True):
     capacity: Annotated[int, Meta(ge=0, le=1000)] | UnsetType = UNSET
     active: bool | UnsetType = UNSET
     availability: Availability | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        clean_lines(self, "name")
 
 
 class AgentOut(msgspec.Struct):
@@ -311,6 +373,9 @@ class TeamIn(msgspec.Struct, forbid_unknown_fields=True):
     is_default: bool = False
     member_ids: Annotated[list[Id], Meta(max_length=500)] = []
 
+    def __post_init__(self) -> None:
+        clean_lines(self, "name")
+
 
 class TeamUpdate(msgspec.Struct, forbid_unknown_fields=True):
     """A change to a team; ``member_ids`` replaces the membership."""
@@ -319,6 +384,9 @@ class TeamUpdate(msgspec.Struct, forbid_unknown_fields=True):
     description: Annotated[str, Meta(max_length=2000)] | UnsetType = UNSET
     is_default: bool | UnsetType = UNSET
     member_ids: Annotated[list[Id], Meta(max_length=500)] | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        clean_lines(self, "name")
 
 
 class TeamOut(msgspec.Struct):
@@ -351,6 +419,9 @@ class MacroIn(msgspec.Struct, forbid_unknown_fields=True):
 
     name: Annotated[str, Meta(min_length=1, max_length=200)]
     body: Annotated[str, Meta(min_length=1, max_length=20_000)]
+
+    def __post_init__(self) -> None:
+        clean_lines(self, "name")
 
 
 class MacroOut(msgspec.Struct):

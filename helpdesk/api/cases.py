@@ -126,7 +126,7 @@ class CaseController(Controller):
         """
         return await cases.assign_case(principal, case_id, data)
 
-    @post("/{case_id:int}/merge", status_code=200, responses=responses(404, 409, 422))
+    @post("/{case_id:int}/merge", status_code=200, responses=responses(403, 404, 409, 422))
     async def merge_case(
         self, principal: NamedDependency[Principal], case_id: ObjectId, data: JSONBody[MergeIn]
     ) -> CaseOut:
@@ -134,8 +134,16 @@ class CaseController(Controller):
 
         The messages move to the target, the tags join, and this case is
         closed with a pointer to the target.
+
+        Cases of two customers: send ``confirm_customers`` =
+        ``[source_customer_id, target_customer_id]``; without it the answer is
+        ``409 confirmation_required`` with ``confirm_customers``,
+        ``source_customer`` and ``target_customer`` (id and name). Customers
+        of different organizations: admins only (``403
+        cross_organization_merge``). The moved messages the source customer
+        could see become internal notes: the target's customer never sees them.
         """
-        return await cases.merge_cases(principal, case_id, data.target_id)
+        return await cases.merge_cases(principal, case_id, data.target_id, data.confirm_customers)
 
     @get("/{case_id:int}/audit", responses=responses(404))
     async def case_audit(

@@ -61,14 +61,22 @@ class CustomerController(Controller):
         """One customer (a merged one too: see ``merged_into_id``)."""
         return await customers.get_customer(principal, customer_id)
 
-    @patch("/{customer_id:int}", responses=responses(404, 409))
+    @patch("/{customer_id:int}", responses=responses(403, 404, 409))
     async def update_customer(
         self,
         principal: NamedDependency[Principal],
         customer_id: ObjectId,
         data: JSONBody[CustomerUpdate],
     ) -> CustomerOut:
-        """Change a customer; ``emails`` replaces the addresses (the first is primary)."""
+        """Change a customer; ``emails`` is the new list of addresses.
+
+        New addresses are unverified: they sign nobody in to the portal until
+        the customer writes from them (``verified_emails`` lists the others).
+        The customer is told of added and removed addresses at their verified
+        addresses. Leaving out every verified address is ``409
+        last_verified_address`` (admins may). Moving the customer into an
+        organization that shares visibility is for admins (``403``).
+        """
         return await customers.update_customer(principal, customer_id, data)
 
     @get("/{customer_id:int}/360", responses=responses(404))
@@ -79,7 +87,7 @@ class CustomerController(Controller):
         other cases, newest first, limited to the cases the caller may see."""
         return await customers.customer_360(principal, customer_id)
 
-    @post("/{customer_id:int}/merge", status_code=200, responses=responses(404, 409, 422))
+    @post("/{customer_id:int}/merge", status_code=200, responses=responses(403, 404, 409, 422))
     async def merge_customer(
         self,
         principal: NamedDependency[Principal],
@@ -88,5 +96,12 @@ class CustomerController(Controller):
     ) -> CustomerOut:
         """Merge this customer into ``target_id`` (managers and admins); returns
         the target. Addresses, cases and messages move; this customer stays as
-        a pointer to the target."""
-        return await customers.merge_customers(principal, customer_id, data.target_id)
+        a pointer to the target.
+
+        ``confirm_customers`` must be ``[customer_id, target_id]``: without it
+        the answer is ``409 confirmation_required`` naming both customers.
+        Customers of different organizations: admins only (``403
+        cross_organization_merge``)."""
+        return await customers.merge_customers(
+            principal, customer_id, data.target_id, data.confirm_customers
+        )

@@ -19,12 +19,13 @@ class OrganizationController(Controller):
     path = "/organizations"
     tags = ["organizations"]  # noqa: RUF012 - Litestar reads it as a class attribute
 
-    @post("/", responses=responses(409))
+    @post("/", responses=responses(403, 409))
     async def create_organization(
         self, principal: NamedDependency[Principal], data: JSONBody[OrganizationIn]
     ) -> OrganizationOut:
         """Create an organization with its email domains; a domain belongs to
-        one organization only (``409 conflict`` otherwise)."""
+        one organization only (``409 conflict`` otherwise). Creating one
+        with ``shared_visibility`` is for admins (``403``)."""
         return await organizations.create_organization(principal, data)
 
     @get("/", responses=responses())
@@ -41,12 +42,15 @@ class OrganizationController(Controller):
         """One organization."""
         return await organizations.get_organization(principal, organization_id)
 
-    @patch("/{organization_id:int}", responses=responses(404, 409))
+    @patch("/{organization_id:int}", responses=responses(403, 404, 409))
     async def update_organization(
         self,
         principal: NamedDependency[Principal],
         organization_id: ObjectId,
         data: JSONBody[OrganizationUpdate],
     ) -> OrganizationOut:
-        """Change an organization; ``domains`` replaces the list when given."""
+        """Change an organization; ``domains`` replaces the list when given.
+
+        Switching ``shared_visibility`` (audited), or changing the domains of
+        an organization that shares, is for admins (``403`` otherwise)."""
         return await organizations.update_organization(principal, organization_id, data)

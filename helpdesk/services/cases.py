@@ -27,12 +27,13 @@ from helpdesk.events import (
     emit,
     team_stream,
 )
-from helpdesk.policy import Action, Principal, require
+from helpdesk.policy import SYSTEM, Action, Principal, require
 from helpdesk.rows import CaseRow
 from helpdesk.schemas import AssignIn, CaseCreate, CaseOut, CaseUpdate, MessageIn
 from helpdesk.services import audit
 from helpdesk.services._case_list import list_cases
 from helpdesk.services.customers import (
+    check_merge_allowed,
     find_or_create_by_email,
     get_customer,
     resolve_merged_customer,
@@ -337,11 +338,27 @@ async def _assign(principal: Principal, case: CaseRow, data: AssignIn) -> None:
     )
 
 
-async def merge_cases(principal: Principal, source_id: int, target_id: int) -> CaseOut:
+async def merge_cases(
+    principal: Principal,
+    source_id: int,
+    target_id: int,
+    confirm_customers: list[int] | None = None,
+) -> CaseOut:
     """Merge ``source_id`` into ``target_id``: its messages move, its tags join,
     and it closes with a pointer to the target. Returns the target.
 
     Both rows are locked in id order, so concurrent merges cannot deadlock.
+
+    Cases of two customers: the caller must confirm by naming both,
+    ``confirm_customers == [source customer, target customer]``, and be an
+    admin when the customers belong to different organizations (see
+    :func:`helpdesk.services.customers.check_merge_allowed`: 409
+    ``confirmation_required``, 403 ``cross_organization_merge``). The moved
+    messages keep their author, but those the source customer could see
+    (their messages and our replies to them) become internal notes of the
+    target (``meta``: ``merged_from``, ``kind_before_merge``): staff read
+    them, the target's customer never sees them nor their files, in the
+    portal or the API. Messages of one customer's cases move as they are.
     """
     require(principal, Action.MERGE_CASES)
     if source_id == target_id:
@@ -351,6 +368,14 @@ async def merge_cases(principal: Principal, source_id: int, target_id: int) -> C
         source, target = rows[source_id], rows[target_id]
         if source.status == Status.CLOSED or target.status == Status.CLOSED:
             raise ConflictError("closed cases cannot be merged")
+        other_customer = source.customer_id != target.customer_id
+        if other_customer:
+            await check_merge_allowed(
+                principal,
+                await get_customer(SYSTEM, source.customer_id),
+                await get_customer(SYSTEM, target.customer_id),
+                confirm_customers,
+            )
         # Emitted first: its streams are a superset of the note's, so this
         # transaction takes its stream counters in one sorted pass.
         streams = [
@@ -362,6 +387,8 @@ async def merge_cases(principal: Principal, source_id: int, target_id: int) -> C
             *customer_streams(target.customer_id, target.organization_id),
         ]
         await emit(CasesMerged(source_id=source_id, target_id=target_id), streams)
+        if other_customer:
+            await _hide_from_target_customer(source_id)
         await Message.update({Message.case: target_id}).where(Message.case == source_id)
         tags = await _set_tags(target_id, target.tags + source.tags)
         await insert_message(
@@ -385,7 +412,9 @@ async def merge_cases(principal: Principal, source_id: int, target_id: int) -> C
         await Case.update(
             {Case.tags: tags, Case.version: Case.version + 1, Case.updated_at: now}
         ).where(Case.id == target_id)
-        changes = {"source_id": source_id, "target_id": target_id}
+        changes: dict[str, Any] = {"source_id": source_id, "target_id": target_id}
+        if other_customer:
+            changes["customers"] = [source.customer_id, target.customer_id]
         for case_id in (source_id, target_id):
             await audit.record(
                 principal,
@@ -396,3 +425,20 @@ async def merge_cases(principal: Principal, source_id: int, target_id: int) -> C
                 changes=changes,
             )
     return case_out(await case_row(target_id))
+
+
+async def _hide_from_target_customer(source_id: int) -> None:
+    """Make the public messages of case ``source_id`` internal notes, keeping
+    their author and recording their kind (before they move to another
+    customer's case). One update per message: merges are rare."""
+    public = (
+        await Message.select(Message.id, Message.kind, Message.meta)
+        .where((Message.case == source_id) & (Message.kind != MessageKind.NOTE))
+        .output(load_json=True)
+    )
+    for row in public:
+        meta = dict(row["meta"] or {})
+        meta.update({"merged_from": source_id, "kind_before_merge": row["kind"]})
+        await Message.update({Message.kind: MessageKind.NOTE, Message.meta: meta}).where(
+            Message.id == row["id"]
+        )

@@ -1,4 +1,29 @@
-"""Customers: find or create by address, edit, merge, and the 360 view."""
+"""Customers: find or create by address, edit, merge, and the 360 view.
+
+Addresses and identity (see also :mod:`helpdesk.services.portal_access`):
+
+* an address is *verified* (``verified_at``) once the customer proved it is
+  theirs: the email channel files a mail from it
+  (``find_or_create_by_email(..., verified=True)``), or a sign-in link sent
+  to it is used. Only verified addresses sign in to the portal;
+* addresses typed in by staff (:func:`create_customer`,
+  :func:`update_customer`) are unverified and marked ``added_by_staff``: they
+  grant nothing until the customer writes from them. Adding or removing an
+  address by staff is audited, and the customer is told by a system mail in
+  their language at their verified addresses (a removed verified address is
+  told too);
+* staff may not remove a customer's last verified address
+  (:class:`LastVerifiedAddressError`, 409 ``last_verified_address``); an
+  admin may (e.g. a mailbox the customer lost);
+* merging two customers (and merging cases of two customers, in
+  :mod:`helpdesk.services.cases`) needs a confirmation naming both
+  (:class:`ConfirmationRequiredError`, 409 ``confirmation_required``), and
+  an admin when they belong to different organizations
+  (:class:`CrossOrganizationMergeError`, 403 ``cross_organization_merge``).
+
+Does not: verify that an inbound mail's sender is genuine (no SPF/DKIM check
+here); a mail filed from an address counts as proof of it.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +31,11 @@ from typing import Any
 
 from msgspec import UNSET
 
+from helpdesk.clock import utcnow
 from helpdesk.db import current_engine, is_postgres, transaction
-from helpdesk.errors import ConflictError, NotFoundError, ValidationError
+from helpdesk.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from helpdesk.events import CustomersMerged, customer_stream, emit
-from helpdesk.policy import Action, Principal, case_scope, require
+from helpdesk.policy import Action, Principal, case_scope, may, require
 from helpdesk.rows import CaseRow
 from helpdesk.schemas import (
     CaseOut,
@@ -18,30 +44,62 @@ from helpdesk.schemas import (
     CustomerOut,
     CustomerUpdate,
 )
-from helpdesk.services import audit
-from helpdesk.services.organizations import get_organization, organization_for_email
+from helpdesk.services import audit, web_sessions
+from helpdesk.services.organizations import (
+    ensure_may_join,
+    get_organization,
+    organization_for_email,
+)
 from helpdesk.services.rows import as_utc, case_out
-from helpdesk.tables import Case, Customer, CustomerEmail, Message
+from helpdesk.tables import Case, Customer, CustomerEmail, Message, Organization
 from helpdesk.text import fold, normalize_email
+
+
+class ConfirmationRequiredError(ConflictError):
+    """A merge of two customers' data was not confirmed by naming both.
+
+    ``extra``: ``confirm_customers`` (the ids to send back, source first),
+    ``source_customer`` and ``target_customer`` (``id`` and ``name``).
+    """
+
+    code = "confirmation_required"
+    title = "Confirmation required"
+
+
+class CrossOrganizationMergeError(PermissionDeniedError):
+    """Merging data of customers of different organizations needs an admin."""
+
+    code = "cross_organization_merge"
+    title = "Only an admin may merge across organizations"
+
+
+class LastVerifiedAddressError(ConflictError):
+    """The change would remove the customer's last verified address."""
+
+    code = "last_verified_address"
+    title = "The last verified address cannot be removed"
+
 
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")
 
 
-def _out(row: dict[str, Any], emails: list[str]) -> CustomerOut:
+def _out(row: dict[str, Any], addresses: list[dict[str, Any]]) -> CustomerOut:
     return CustomerOut(
         id=row["id"],
         name=row["name"],
-        emails=emails,
+        emails=[a["address"] for a in addresses],
         phone=row["phone"],
         locale=row["locale"],
         organization_id=row["organization"],
         merged_into_id=row["merged_into"],
         created_at=as_utc(row["created_at"]),  # type: ignore[arg-type]
+        verified_emails=[a["address"] for a in addresses if a["verified_at"] is not None],
     )
 
 
-async def _emails_of(customer_ids: list[int]) -> dict[int, list[str]]:
-    result: dict[int, list[str]] = {i: [] for i in customer_ids}
+async def _addresses_of(customer_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The address rows of each customer, primary first."""
+    result: dict[int, list[dict[str, Any]]] = {i: [] for i in customer_ids}
     if customer_ids:
         rows = (
             await CustomerEmail.select()
@@ -50,7 +108,7 @@ async def _emails_of(customer_ids: list[int]) -> dict[int, list[str]]:
             .order_by(CustomerEmail.id)
         )
         for row in rows:
-            result[row["customer"]].append(row["address"])
+            result[row["customer"]].append(row)
     return result
 
 
@@ -58,16 +116,23 @@ def _search_text(name: str, emails: list[str], phone: str) -> str:
     return fold(" ".join([name, *emails, phone]))
 
 
-async def _add_emails(customer_id: int, emails: list[str], *, primary_first: bool) -> None:
-    addresses = list(dict.fromkeys(normalize_email(e) for e in emails))
+async def _ensure_free(customer_id: int, addresses: list[str]) -> None:
     taken = await CustomerEmail.select(CustomerEmail.address).where(
-        CustomerEmail.address.is_in(addresses) & (CustomerEmail.customer != customer_id)
+        CustomerEmail.address.is_in(addresses or [""]) & (CustomerEmail.customer != customer_id)
     )
     if taken:
         raise ConflictError(f"email already belongs to another customer: {taken[0]['address']}")
+
+
+async def _add_emails(customer_id: int, emails: list[str], *, by_staff: bool) -> None:
+    """Add new, unverified addresses (the first is primary)."""
+    addresses = list(dict.fromkeys(normalize_email(e) for e in emails))
+    await _ensure_free(customer_id, addresses)
     await CustomerEmail.insert(
         *(
-            CustomerEmail(customer=customer_id, address=a, is_primary=primary_first and i == 0)
+            CustomerEmail(
+                customer=customer_id, address=a, is_primary=i == 0, added_by_staff=by_staff
+            )
             for i, a in enumerate(addresses)
         )
     )
@@ -75,12 +140,18 @@ async def _add_emails(customer_id: int, emails: list[str], *, primary_first: boo
 
 async def create_customer(principal: Principal, data: CustomerIn) -> CustomerOut:
     """Create a customer; every address must be new. The organization defaults
-    to the one owning the first address's domain."""
+    to the one owning the first address's domain.
+
+    The addresses are unverified; typed in by an agent they are marked
+    ``added_by_staff`` and sign nobody in until the customer writes from
+    them. Naming an organization that shares visibility needs
+    :attr:`~helpdesk.policy.Action.SHARE_ORGANIZATION`.
+    """
     require(principal, Action.MANAGE_CUSTOMERS)
     async with transaction():
         org_id = data.organization_id or await organization_for_email(data.emails[0])
         if data.organization_id is not None:
-            await get_organization(principal, data.organization_id)
+            await ensure_may_join(principal, data.organization_id)
         rows = await Customer.insert(
             Customer(
                 name=data.name,
@@ -91,22 +162,30 @@ async def create_customer(principal: Principal, data: CustomerIn) -> CustomerOut
             )
         )
         customer_id = rows[0]["id"]
-        await _add_emails(customer_id, data.emails, primary_first=True)
+        await _add_emails(customer_id, data.emails, by_staff=principal.kind == "agent")
         await audit.record(principal, "customer.created", entity="customer", entity_id=customer_id)
     return await get_customer(principal, customer_id)
 
 
-async def find_or_create_by_email(address: str, name: str | None = None, locale: str = "vi") -> int:
+async def find_or_create_by_email(
+    address: str, name: str | None = None, locale: str = "vi", *, verified: bool = False
+) -> int:
     """The id of the customer owning ``address``, created when new.
 
     Call inside a transaction. Merged customers resolve to their target.
     Safe under concurrency: when two transactions create a customer for the
     same new address at once, the second finds the first one's customer
     (the unique address decides) instead of failing.
+
+    ``verified``: the caller has proof that the customer controls the address
+    (the email channel filing a mail from it); the address is marked
+    verified, new or not. Others (web form, chat, API) leave it as it is.
     """
     normalized = normalize_email(address)
     existing = await _owner_of(normalized)
     if existing is not None:
+        if verified:
+            await mark_address_verified(normalized)
         return existing
     display = (name or "").strip() or normalized.split("@", 1)[0]
     org_id = await organization_for_email(normalized)
@@ -121,7 +200,12 @@ async def find_or_create_by_email(address: str, name: str | None = None, locale:
     customer_id = int(rows[0]["id"])
     inserted = (
         await CustomerEmail.insert(
-            CustomerEmail(customer=customer_id, address=normalized, is_primary=True)
+            CustomerEmail(
+                customer=customer_id,
+                address=normalized,
+                is_primary=True,
+                verified_at=utcnow() if verified else None,
+            )
         )
         .on_conflict(target=CustomerEmail.address, action="DO NOTHING")
         .returning(CustomerEmail.id)
@@ -134,6 +218,13 @@ async def find_or_create_by_email(address: str, name: str | None = None, locale:
     if winner is None:  # pragma: no cover - the conflicting row was committed
         raise ConflictError(f"could not create a customer for {normalized}")
     return winner
+
+
+async def mark_address_verified(address: str) -> None:
+    """Record that the owner of ``address`` proved it is theirs (kept when set before)."""
+    await CustomerEmail.update({CustomerEmail.verified_at: utcnow()}).where(
+        (CustomerEmail.address == normalize_email(address)) & CustomerEmail.verified_at.is_null()
+    )
 
 
 _OWNER_OF = (
@@ -196,8 +287,8 @@ async def get_customer(principal: Principal, customer_id: int) -> CustomerOut:
     row = await Customer.select().where(Customer.id == customer_id).first()
     if row is None:
         raise NotFoundError(f"customer {customer_id} not found")
-    emails = await _emails_of([customer_id])
-    return _out(row, emails[customer_id])
+    addresses = await _addresses_of([customer_id])
+    return _out(row, addresses[customer_id])
 
 
 async def list_customers(
@@ -210,8 +301,8 @@ async def list_customers(
     if text:
         query = query.where(Customer.search_text.like(f"%{_escape_like(fold(text))}%"))
     rows = await query.order_by(Customer.id).limit(limit)
-    emails = await _emails_of([row["id"] for row in rows])
-    return [_out(row, emails[row["id"]]) for row in rows]
+    addresses = await _addresses_of([row["id"] for row in rows])
+    return [_out(row, addresses[row["id"]]) for row in rows]
 
 
 def _escape_like(value: str) -> str:
@@ -221,7 +312,20 @@ def _escape_like(value: str) -> str:
 async def update_customer(
     principal: Principal, customer_id: int, data: CustomerUpdate
 ) -> CustomerOut:
-    """Change a customer; ``emails`` replaces the addresses (first is primary)."""
+    """Change a customer; ``emails`` is the new list of addresses.
+
+    Addresses kept keep what is known of them (verified, bounced); new ones
+    are unverified and, added by an agent, grant nothing until the customer
+    writes from them. The primary address is the first verified one of the
+    list (else the first the customer gave us, else the first: see
+    :func:`_primary_of`). The customer is told of added and removed
+    addresses at their verified addresses (:func:`_tell_customer`).
+    Raises :class:`LastVerifiedAddressError` when the list leaves out every
+    verified address (admins may), and
+    :class:`~helpdesk.errors.PermissionDeniedError` when moving the customer
+    into an organization that shares visibility without
+    :attr:`~helpdesk.policy.Action.SHARE_ORGANIZATION`.
+    """
     require(principal, Action.MANAGE_CUSTOMERS)
     async with transaction():
         current = await get_customer(principal, customer_id)
@@ -233,14 +337,14 @@ async def update_customer(
         if data.locale is not UNSET:
             values[Customer.locale] = data.locale
         if data.organization_id is not UNSET:
-            if data.organization_id is not None:
-                await get_organization(principal, data.organization_id)
+            if data.organization_id != current.organization_id:
+                await ensure_may_join(principal, data.organization_id)
+                await web_sessions.access_changed("portal", [customer_id])  # open portals
             values[Customer.organization] = data.organization_id
         emails = current.emails
         if data.emails is not UNSET:
-            await CustomerEmail.delete().where(CustomerEmail.customer == customer_id)
-            await _add_emails(customer_id, data.emails, primary_first=True)
-            emails = [normalize_email(e) for e in data.emails]
+            locale = data.locale if data.locale is not UNSET else current.locale
+            emails = await _replace_emails(principal, current, data.emails, locale)
         name = data.name if data.name is not UNSET else current.name
         phone = data.phone if data.phone is not UNSET else current.phone
         values[Customer.search_text] = _search_text(name, emails, phone)
@@ -249,9 +353,159 @@ async def update_customer(
     return await get_customer(principal, customer_id)
 
 
-async def merge_customers(principal: Principal, source_id: int, target_id: int) -> CustomerOut:
-    """Merge ``source_id`` into ``target_id``: addresses, cases and messages move;
-    the source stays as a pointer to the target."""
+async def _replace_emails(
+    principal: Principal, current: CustomerOut, emails: list[str], locale: str
+) -> list[str]:
+    """Make ``emails`` the customer's addresses; the new list, primary first."""
+    customer_id = current.id
+    wanted = list(dict.fromkeys(normalize_email(e) for e in emails))
+    rows = {r["address"]: r for r in (await _addresses_of([customer_id]))[customer_id]}
+    removed = [r for a, r in rows.items() if a not in wanted]
+    added = [a for a in wanted if a not in rows]
+    verified_kept = [rows[a] for a in wanted if a in rows and rows[a]["verified_at"] is not None]
+    if (
+        any(r["verified_at"] is not None for r in removed)
+        and not verified_kept
+        and not may(principal, Action.ADMINISTER)
+    ):
+        raise LastVerifiedAddressError(
+            f"customer {customer_id} would lose their last verified address"
+        )
+    await _ensure_free(customer_id, added)
+    if removed:
+        await CustomerEmail.delete().where(CustomerEmail.id.is_in([r["id"] for r in removed]))
+    inserted: list[dict[str, Any]] = []
+    if added:
+        by_staff = principal.kind == "agent"
+        inserted = await CustomerEmail.insert(
+            *(
+                CustomerEmail(customer=customer_id, address=a, added_by_staff=by_staff)
+                for a in added
+            )
+        ).returning(CustomerEmail.id, CustomerEmail.address)
+    primary = _primary_of(wanted, rows)
+    await CustomerEmail.update({CustomerEmail.is_primary: False}).where(
+        (CustomerEmail.customer == customer_id) & (CustomerEmail.address != primary)
+    )
+    await CustomerEmail.update({CustomerEmail.is_primary: True}).where(
+        CustomerEmail.address == primary
+    )
+    if removed or added:
+        changes = {"emails_added": added, "emails_removed": [r["address"] for r in removed]}
+        await audit.record(
+            principal, "customer.emails_changed", entity="customer", entity_id=customer_id,
+            changes=changes,
+        )  # fmt: skip
+        told = [(r["id"], r["address"]) for r in verified_kept]
+        for row in inserted:
+            await _tell_customer(current.name, locale, "address_added", row, told)
+        for row in removed:
+            also = [(row["id"], row["address"])] if row["verified_at"] is not None else []
+            await _tell_customer(current.name, locale, "address_removed", row, told + also)
+    return [primary, *(a for a in wanted if a != primary)]
+
+
+def _primary_of(wanted: list[str], rows: dict[str, dict[str, Any]]) -> str:
+    """The primary address of the list ``wanted`` (``rows``: the addresses known
+    before): the first verified one, else the first the customer gave us
+    (not typed by staff), else the first. Replies go to the primary address
+    first, so an address staff typed in never takes it from the customer's."""
+    kept = [rows[a] for a in wanted if a in rows]
+    for row in kept:
+        if row["verified_at"] is not None:
+            return str(row["address"])
+    for row in kept:
+        if not row["added_by_staff"]:
+            return str(row["address"])
+    return wanted[0]
+
+
+async def _tell_customer(
+    name: str, locale: str, kind: str, changed: dict[str, Any], recipients: list[tuple[int, str]]
+) -> None:
+    """Queue a system mail ``kind`` about the address row ``changed`` to each
+    ``(address id, address)`` of ``recipients`` (in the caller's transaction).
+
+    One mail per recipient and change: the Message-ID key is made of the two
+    row ids, so queueing it again queues nothing.
+    """
+    # Imported here: the mail modules import this one (through the survey tokens).
+    from helpdesk.channels.email.system_mail import queue_system_mail, render_system_mail
+
+    subject, text = render_system_mail(kind, locale, name=name, address=changed["address"])
+    for recipient_id, address in recipients:
+        await queue_system_mail(
+            address, kind=kind, key=f"{changed['id']}-{recipient_id}", subject=subject, text=text
+        )
+
+
+async def check_merge_allowed(
+    principal: Principal,
+    source: CustomerOut,
+    target: CustomerOut,
+    confirm_customers: list[int] | None,
+) -> None:
+    """Refuse to merge data of ``source`` into ``target`` unless it is allowed and confirmed.
+
+    Nothing to check for one customer. Customers of different organizations
+    need :attr:`~helpdesk.policy.Action.MERGE_ACROSS_ORGANIZATIONS` (admins):
+    :class:`CrossOrganizationMergeError` otherwise. Two organizations always
+    count as different; a customer without an organization and one with an
+    organization count as different when that organization shares
+    visibility (the merge would open its cases to the other's addresses).
+    Then ``confirm_customers`` must be exactly ``[source.id, target.id]``:
+    :class:`ConfirmationRequiredError` otherwise, naming both customers so
+    the caller can ask a person.
+
+    The system principal (workers, e.g. the email channel joining a split
+    thread) decided itself and is not asked.
+    """
+    if source.id == target.id or principal.kind == "system":
+        return
+    if await _different_organizations(source.organization_id, target.organization_id) and not may(
+        principal, Action.MERGE_ACROSS_ORGANIZATIONS
+    ):
+        raise CrossOrganizationMergeError(
+            f"customers {source.id} and {target.id} belong to different organizations:"
+            " only an admin may merge them"
+        )
+    if confirm_customers != [source.id, target.id]:
+        raise ConfirmationRequiredError(
+            f"this merges data of customer {source.id} ({source.name}) into customer"
+            f" {target.id} ({target.name}): confirm with confirm_customers"
+            f" [{source.id}, {target.id}]",
+            confirm_customers=[source.id, target.id],
+            source_customer={"id": source.id, "name": source.name},
+            target_customer={"id": target.id, "name": target.name},
+        )
+
+
+async def _different_organizations(first: int | None, second: int | None) -> bool:
+    if first == second:
+        return False
+    if first is not None and second is not None:
+        return True
+    org = (
+        await Organization.select(Organization.shared_visibility)
+        .where(Organization.id == (first if first is not None else second))
+        .first()
+    )
+    return bool(org and org["shared_visibility"])
+
+
+async def merge_customers(
+    principal: Principal,
+    source_id: int,
+    target_id: int,
+    confirm_customers: list[int] | None = None,
+) -> CustomerOut:
+    """Merge ``source_id`` into ``target_id``: addresses (verified or not, as
+    they were), cases and messages move; the source stays as a pointer to the
+    target, and its verified addresses sign in as the target from then on.
+
+    Needs ``confirm_customers == [source_id, target_id]`` and, for customers
+    of different organizations, an admin (see :func:`check_merge_allowed`).
+    """
     require(principal, Action.MERGE_CUSTOMERS)
     if source_id == target_id:
         raise ValidationError("a customer cannot be merged into itself")
@@ -261,6 +515,7 @@ async def merge_customers(principal: Principal, source_id: int, target_id: int) 
         target = await get_customer(principal, target_id)
         if source.merged_into_id is not None or target.merged_into_id is not None:
             raise ConflictError("one of the customers was already merged")
+        await check_merge_allowed(principal, source, target, confirm_customers)
         await CustomerEmail.update(
             {CustomerEmail.customer: target_id, CustomerEmail.is_primary: False}
         ).where(CustomerEmail.customer == source_id)

@@ -1,4 +1,12 @@
-"""Organizations (customer companies) and their email domains."""
+"""Organizations (customer companies) and their email domains.
+
+Staff who manage customers create and edit organizations, but what decides
+who sees an organization's cases in the portal is for admins only
+(:attr:`~helpdesk.policy.Action.SHARE_ORGANIZATION`, audited): switching
+``shared_visibility`` on or off, changing the domains of an organization
+that shares (a new domain lets new addresses in), and putting a customer
+into a sharing organization (:func:`ensure_may_join`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from msgspec import UNSET
 
 from helpdesk.db import transaction
 from helpdesk.errors import ConflictError, NotFoundError
+from helpdesk.events import AccessChanged, emit, organization_stream
 from helpdesk.policy import Action, Principal, require
 from helpdesk.schemas import OrganizationIn, OrganizationOut, OrganizationUpdate
 from helpdesk.services import audit
@@ -44,6 +53,8 @@ async def _set_domains(organization_id: int, domains: list[str]) -> None:
 async def create_organization(principal: Principal, data: OrganizationIn) -> OrganizationOut:
     """Create an organization with its email domains (each domain belongs to one only)."""
     require(principal, Action.MANAGE_CUSTOMERS)
+    if data.shared_visibility:
+        require(principal, Action.SHARE_ORGANIZATION)
     async with transaction():
         rows = await Organization.insert(
             Organization(name=data.name, shared_visibility=data.shared_visibility, notes=data.notes)
@@ -51,23 +62,43 @@ async def create_organization(principal: Principal, data: OrganizationIn) -> Org
         org_id = rows[0]["id"]
         await _set_domains(org_id, data.domains)
         await audit.record(
-            principal, "organization.created", entity="organization", entity_id=org_id
-        )
+            principal, "organization.created", entity="organization", entity_id=org_id,
+            changes={"shared_visibility": [None, data.shared_visibility]},
+        )  # fmt: skip
     return await get_organization(principal, org_id)
 
 
 async def update_organization(
     principal: Principal, organization_id: int, data: OrganizationUpdate
 ) -> OrganizationOut:
-    """Change an organization; ``domains`` replaces the list when given."""
+    """Change an organization; ``domains`` replaces the list when given.
+
+    Switching ``shared_visibility``, or changing the domains of an
+    organization that shares, needs
+    :attr:`~helpdesk.policy.Action.SHARE_ORGANIZATION` (admins): otherwise
+    :class:`~helpdesk.errors.PermissionDeniedError` and nothing changes. A
+    change of ``shared_visibility`` is audited with its old and new value.
+    """
     require(principal, Action.MANAGE_CUSTOMERS)
     async with transaction():
-        await get_organization(principal, organization_id)
+        current = await get_organization(principal, organization_id)
+        changes: dict[str, Any] = {}
         values: dict[Any, Any] = {}
         if data.name is not UNSET:
             values[Organization.name] = data.name
-        if data.shared_visibility is not UNSET:
+        if (
+            data.shared_visibility is not UNSET
+            and data.shared_visibility != current.shared_visibility
+        ):
+            require(principal, Action.SHARE_ORGANIZATION)
             values[Organization.shared_visibility] = data.shared_visibility
+            changes["shared_visibility"] = [current.shared_visibility, data.shared_visibility]
+        if (
+            data.domains is not UNSET
+            and current.shared_visibility
+            and sorted({d.lower() for d in data.domains}) != sorted(current.domains)
+        ):
+            require(principal, Action.SHARE_ORGANIZATION)
         if data.notes is not UNSET:
             values[Organization.notes] = data.notes
         if values:
@@ -75,9 +106,36 @@ async def update_organization(
         if data.domains is not UNSET:
             await _set_domains(organization_id, data.domains)
         await audit.record(
-            principal, "organization.updated", entity="organization", entity_id=organization_id
-        )
+            principal, "organization.updated", entity="organization", entity_id=organization_id,
+            changes=changes or None,
+        )  # fmt: skip
+        if "shared_visibility" in changes:
+            await audit.record(
+                principal, "organization.sharing_changed", entity="organization",
+                entity_id=organization_id, changes=changes,
+            )  # fmt: skip
+            await emit(  # open portal sockets following the organization re-check
+                AccessChanged(face="portal", subject_id=organization_id),
+                [organization_stream(organization_id)],
+            )
     return await get_organization(principal, organization_id)
+
+
+async def ensure_may_join(principal: Principal, organization_id: int | None) -> None:
+    """Raise :class:`~helpdesk.errors.PermissionDeniedError` unless ``principal``
+    may put a customer into ``organization_id``.
+
+    Anyone who manages customers may use an organization that does not share
+    visibility (or none); one that shares needs
+    :attr:`~helpdesk.policy.Action.SHARE_ORGANIZATION`, because its members
+    read every case of the organization in the portal. Raises
+    :class:`~helpdesk.errors.NotFoundError` for an unknown organization.
+    """
+    if organization_id is None:
+        return
+    organization = await get_organization(principal, organization_id)
+    if organization.shared_visibility:
+        require(principal, Action.SHARE_ORGANIZATION)
 
 
 async def get_organization(principal: Principal, organization_id: int) -> OrganizationOut:

@@ -155,7 +155,10 @@ async def _add_to_case(case_id: int, raw_sha: str, parsed: ParsedMail) -> Ingest
     if case is None or case["status"] == Status.CLOSED:
         return await _open_follow_up(case_id, raw_sha, parsed)
     assert parsed.from_address is not None
-    customer_id = await find_or_create_by_email(parsed.from_address, parsed.from_name)
+    # A mail filed from an address proves it: it is marked verified.
+    customer_id = await find_or_create_by_email(
+        parsed.from_address, parsed.from_name, verified=True
+    )
     message_in = _message_in(parsed, await case_language(case_id))
     message = await message_service.add_customer_message(
         SYSTEM, case_id, message_in, channel=Channel.EMAIL, customer_id=customer_id,
@@ -174,7 +177,9 @@ async def _open_case(
         return IngestResult(outcome="ignored", reason="too many new cases from this sender")
     # A new customer gets the language they wrote in (for the acknowledgement).
     language = detect_language(f"{parsed.subject}\n{parsed.visible_text}")
-    customer_id = await find_or_create_by_email(parsed.from_address, parsed.from_name, language)
+    customer_id = await find_or_create_by_email(
+        parsed.from_address, parsed.from_name, language, verified=True
+    )
     locale = await _customer_locale(customer_id)
     subject = parsed.subject.strip() or translator(locale)(NO_SUBJECT)
     message_in = _message_in(parsed, locale)

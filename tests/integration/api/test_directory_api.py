@@ -6,15 +6,11 @@ from tests.integration.api.conftest import Api
 
 
 def test_organization_crud_and_list(api: Api) -> None:
-    created = api.post(
-        "/api/v1/organizations",
-        role="agent_a",
-        json={
-            "name": "Công ty ABC",
-            "domains": ["ABC.vn", "abc.com.vn"],
-            "shared_visibility": True,
-        },
-    )
+    body = {"name": "Công ty ABC", "domains": ["ABC.vn", "abc.com.vn"], "shared_visibility": True}
+    # Sharing visibility is for admins (helpdesk.policy.Action.SHARE_ORGANIZATION)
+    refused = api.post("/api/v1/organizations", role="agent_a", json=body)
+    assert refused.status_code == 403
+    created = api.post("/api/v1/organizations", role="admin", json=body)
     assert created.status_code == 201, created.text
     org = created.json()
     assert org["domains"] == ["abc.com.vn", "abc.vn"]
@@ -78,10 +74,17 @@ def test_customer_crud_search_360_and_merge(api: Api) -> None:
     assert api.get(f"/api/v1/customers/{binh['id']}/360", role="agent_b").json()["cases"] == []
 
     dup = api.post("/api/v1/customers", json={"name": "Bình", "emails": ["binh2@example.vn"]})
-    merged = api.post(
+    unconfirmed = api.post(
         f"/api/v1/customers/{dup.json()['id']}/merge",
         role="manager",
         json={"target_id": binh["id"]},
+    )
+    assert unconfirmed.status_code == 409
+    assert unconfirmed.json()["code"] == "confirmation_required"
+    merged = api.post(
+        f"/api/v1/customers/{dup.json()['id']}/merge",
+        role="manager",
+        json={"target_id": binh["id"], "confirm_customers": [dup.json()["id"], binh["id"]]},
     )
     assert merged.status_code == 200, merged.text
     assert "binh2@example.vn" in merged.json()["emails"]

@@ -16,7 +16,7 @@ async def test_every_change_of_a_case_is_audited_in_order(db):
     agent = await make_agent()
     case = await make_case()
     customer = await customer_principal(case.customer_id)
-    other = await make_case()
+    other = await make_case(customer_id=case.customer_id)
 
     await cases.assign_case(agent, case.id, AssignIn(assignee_id=agent.id, only_if_unassigned=True))
     await messages.reply(agent, case.id, MessageIn(body="reply"))

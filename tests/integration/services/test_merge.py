@@ -103,8 +103,8 @@ async def test_merge_customers_moves_addresses_cases_and_messages(db):
     target_case = await make_case(customer_id=target.id)
     manager = await make_agent(Role.MANAGER)
 
-    # When the first is merged into the second
-    merged = await customers.merge_customers(manager, source.id, target.id)
+    # When the first is merged into the second (a person confirms, naming both)
+    merged = await customers.merge_customers(manager, source.id, target.id, [source.id, target.id])
 
     # Then the target has both addresses (its own still primary) and both cases
     assert merged.emails == ["lan.nguyen@congty.vn", "lan@gmail.com"]
