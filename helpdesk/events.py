@@ -106,7 +106,11 @@ class AccessChanged(Event, frozen=True, tag="access.changed"):
     """What a person may do or see changed: their sessions were ended, or (an
     agent) their role, active flag or teams changed. Their open websockets
     re-check their session and rights when they see it. ``face`` is
-    "console" (an agent) or "portal" (a customer)."""
+    "console" (an agent) or "portal" (a customer).
+
+    Also emitted on an organization's stream (``organization:N``) when its
+    sharing is switched: ``subject_id`` is then the organization, and every
+    socket following that stream re-checks its rights."""
 
     face: str
     subject_id: int

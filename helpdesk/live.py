@@ -20,6 +20,29 @@ source of truth, so:
 * a connection that cannot keep up (its queue is full) is told to reload and
   closed, rather than silently skipping frames.
 
+Every frame is authorised again at delivery, against the principal's current
+rights, without a query (cheap enough for every frame of every connection):
+
+* a connection keeps its principal and its :class:`~helpdesk.policy.CaseScope`;
+  a stream is followed only while :func:`~helpdesk.stream_access.may_follow`
+  allows it (checked at subscription and whenever the rights are re-read);
+* a case stream's visibility (team, assignee, customer, organization) is
+  cached and kept current by the stream's own frames (a ``case.updated``
+  changing the team, a ``case.assigned``, a ``customer.merged``), which the
+  hub sees in order: the frame that takes a case out of someone's scope
+  reaches them reduced to that change (:func:`~helpdesk.stream_access.leaving_payload`),
+  then ``{"type": "unsubscribed", "stream", "code": "permission_denied"}``,
+  and nothing after it. A team stream's frame telling that a case left the
+  team is reduced the same way for those who cannot see its new team;
+* a change of rights the frames cannot show (sign-out, deactivation, role or
+  teams, an organization's sharing, a customer merge) arrives as an
+  ``access.changed`` (or ``customer.merged``) frame on the person's own
+  stream (or on the organization's stream): from that frame on, the
+  connection's frames are held, not sent, until its driver (the websocket
+  loop) has re-read the rights (:meth:`LiveHub.recheck`); they are then
+  judged as they would have been, with the new rights. Only connections with
+  such a driver (:meth:`LiveHub.watch_access`) are held.
+
 Presence (who is viewing a case, who is typing) is ephemeral: published on
 ``presence:case:N`` without sequence numbers and never stored; while Redis
 is down it is not delivered at all.
@@ -44,10 +67,19 @@ import msgspec
 
 from helpdesk.errors import NotFoundError, PermissionDeniedError, ValidationError
 from helpdesk.events import events_since, last_seq
-from helpdesk.policy import Principal
+from helpdesk.policy import CaseScope, Principal, case_scope
 from helpdesk.pubsub import PubSub, StreamFrame, Subscription
-from helpdesk.services.lookup import visible_case_row
-from helpdesk.stream_access import authorize_stream
+from helpdesk.services.lookup import case_row, visible_case_row
+from helpdesk.stream_access import (
+    Facts,
+    authorize_stream,
+    case_facts,
+    leaving_payload,
+    may_follow,
+    merged_customer,
+    team_move,
+    updated_facts,
+)
 from helpdesk.tables import EventStream
 
 __all__ = [
@@ -63,6 +95,10 @@ logger = logging.getLogger(__name__)
 
 ACCESS_CHANGED = "access.changed"
 """The type of the frame that tells a person's sockets to re-check their access."""
+CUSTOMER_MERGED = "customer.merged"
+_ACCESS_FRAMES = frozenset({ACCESS_CHANGED, CUSTOMER_MERGED})
+"""Frames after which the followers and access watchers of their stream re-read their rights."""
+_DENIED = "permission_denied"
 MAX_BACKLOG = 500
 """Missed frames replayed on (re)subscription; beyond that the client reloads."""
 
@@ -79,11 +115,23 @@ _RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)
 _encoder = msgspec.json.Encoder()
 
 
-def encode_frame(frame: StreamFrame) -> str:
-    """The JSON text of an ``event`` message (encoded once, sent to every subscriber)."""
+def encode_frame(frame: StreamFrame, payload: dict[str, Any] | None = None) -> str:
+    """The JSON text of an ``event`` message (encoded once, sent to every subscriber);
+    ``payload`` replaces the frame's own (a reduced view of it)."""
     message = {"type": "event", "stream": frame.stream, "seq": frame.seq, "event": frame.type,
-               "payload": frame.payload}  # fmt: skip
+               "payload": frame.payload if payload is None else payload}  # fmt: skip
     return _encoder.encode(message).decode()
+
+
+class _Held(msgspec.Struct, frozen=True):
+    """A frame held for a connection whose rights are being re-read, with what
+    it needs to be judged later as it would have been at once."""
+
+    frame: StreamFrame
+    text: str | None
+    before: Facts | None = None
+    after: Facts | None = None
+    moved: Facts | None = None
 
 
 class LiveConnection:
@@ -99,13 +147,52 @@ class LiveConnection:
         self.closed = False
         self.access_changed = asyncio.Event()
         """Set when the principal's access may have changed: re-check before sending."""
+        self.rechecked = False
+        """True when a driver re-reads the rights after a change (:meth:`LiveHub.watch_access`)."""
+        self._held: list[_Held] | None = None
+        self._generation = 0
+
+    @property
+    def principal(self) -> Principal:
+        """Who this connection acts for, with the rights last read."""
+        return self._principal
+
+    @principal.setter
+    def principal(self, principal: Principal) -> None:
+        self._principal = principal
+        self.scope: CaseScope = case_scope(principal)
+
+    @property
+    def suspended(self) -> bool:
+        """True from a change of rights until they are re-read: frames are held."""
+        return self._held is not None
+
+    def suspend(self) -> None:
+        """Hold every frame from now until the rights are re-read (and ask for that)."""
+        if self._held is None:
+            self._held = []
+        self._generation += 1
+        self.access_changed.set()
+
+    def hold(self, held: _Held) -> None:
+        """Keep a frame until the rights are re-read; too many: the client reloads."""
+        if self._held is None:
+            return
+        if len(self._held) >= QUEUE_SIZE:
+            self._held = None
+            self._overflow()
+            return
+        self._held.append(held)
 
     def deliver(self, frame: StreamFrame, text: str | None = None) -> None:
         """Queue ``frame`` (``text``: its encoding, when already made) unless already
-        sent; hold it while its stream is being backfilled."""
+        sent; hold it while its stream is being backfilled or the rights re-read."""
         held = self._backfilling.get(frame.stream)
         if held is not None:
             held.append(frame)
+            return
+        if self._held is not None:
+            self.hold(_Held(frame, text))
             return
         if frame.seq <= self.last_sent.get(frame.stream, 0):
             return
@@ -138,13 +225,16 @@ class LiveConnection:
         try:
             self.queue.put_nowait(text)
         except asyncio.QueueFull:
-            self.closed = True
-            with contextlib.suppress(asyncio.QueueEmpty):
-                while True:
-                    self.queue.get_nowait()
-            reload = {"type": "reload", "stream": "*", "reason": "too_slow"}
-            self.queue.put_nowait(_encoder.encode(reload).decode())
-            self.queue.put_nowait(None)
+            self._overflow()
+
+    def _overflow(self) -> None:
+        self.closed = True
+        with contextlib.suppress(asyncio.QueueEmpty):
+            while True:
+                self.queue.get_nowait()
+        reload = {"type": "reload", "stream": "*", "reason": "too_slow"}
+        self.queue.put_nowait(_encoder.encode(reload).decode())
+        self.queue.put_nowait(None)
 
 
 def _event_stream(text: str | None) -> str | None:
@@ -165,6 +255,8 @@ class LiveHub:
         self._presence_watchers: dict[str, set[LiveConnection]] = {}
         self._access_watchers: dict[str, set[LiveConnection]] = {}
         self._last: dict[str, int] = {}
+        self._facts: dict[str, Facts] = {}
+        """The visibility of each followed or watched case, by stream, as of ``_last``."""
         self._task: asyncio.Task[None] | None = None
         self._reconciler: asyncio.Task[None] | None = None
         self._subscription: Subscription | None = None
@@ -203,6 +295,7 @@ class LiveHub:
                 connection.put({"type": "reload", "stream": "*", "reason": "server_stopping"})
         self._subscribers.clear()
         self._presence_watchers.clear()
+        self._facts.clear()
 
     @property
     def connected(self) -> bool:
@@ -262,11 +355,16 @@ class LiveHub:
         The missed frames are queued first (or a ``reload`` when more than
         :data:`MAX_BACKLOG`), then the live ones, each once, in order.
         """
-        await authorize_stream(connection.principal, stream)
+        seq = await last_seq(stream)  # before the case's facts: later frames update them
+        facts = await authorize_stream(connection.principal, stream)
         held: list[StreamFrame] = []
         connection._backfilling[stream] = held
         if stream not in self._subscribers:
-            self._last[stream] = await last_seq(stream)
+            self._last[stream] = seq
+            if facts is not None:
+                self._facts[stream] = facts
+        elif facts is not None:
+            self._facts.setdefault(stream, facts)
         self._subscribers.setdefault(stream, set()).add(connection)
         try:
             current = self._last[stream]
@@ -297,6 +395,8 @@ class LiveHub:
             if not subscribers:
                 del self._subscribers[name]
                 self._last.pop(name, None)
+                if name not in self._presence_watchers:
+                    self._facts.pop(name, None)
             connection.last_sent.pop(name, None)
 
     def streams_of(self, connection: LiveConnection) -> list[str]:
@@ -306,8 +406,12 @@ class LiveHub:
     # --- access -------------------------------------------------------------
 
     def watch_access(self, connection: LiveConnection, stream: str) -> None:
-        """Set ``connection.access_changed`` whenever ``stream`` (the principal's own
-        stream) carries :class:`~helpdesk.events.AccessChanged`."""
+        """Hold the connection's frames and set ``connection.access_changed`` whenever
+        ``stream`` (the principal's own stream) carries
+        :class:`~helpdesk.events.AccessChanged` (or a customer merge), until
+        :meth:`recheck` has re-read the rights: the caller promises to call it
+        (the websocket loop does)."""
+        connection.rechecked = True
         self._access_watchers.setdefault(stream, set()).add(connection)
 
     def unwatch_access(self, connection: LiveConnection) -> None:
@@ -318,35 +422,90 @@ class LiveHub:
             if not watchers:
                 del self._access_watchers[stream]
 
-    async def reauthorize(self, connection: LiveConnection, principal: Principal) -> list[str]:
+    async def recheck(
+        self, connection: LiveConnection, resolve: Callable[[], Awaitable[Principal | None]]
+    ) -> bool:
+        """Re-read the rights (``resolve()``: the principal now, None when their
+        session ended or they are gone) and apply them (:meth:`reauthorize`,
+        or :meth:`end`). False when the connection ended."""
+        generation = connection._generation
+        connection.access_changed.clear()
+        principal = await resolve()
+        if principal is None:
+            self.end(connection)
+            return False
+        await self.reauthorize(connection, principal, generation=generation)
+        return True
+
+    def end(self, connection: LiveConnection) -> None:
+        """The principal is gone: drop everything held and follow nothing more."""
+        connection._held = None
+        connection.closed = True
+        self.unsubscribe(connection)
+        self.unwatch_presence(connection)
+        self.unwatch_access(connection)
+
+    async def reauthorize(
+        self, connection: LiveConnection, principal: Principal, *, generation: int | None = None
+    ) -> list[str]:
         """Give the connection the principal's current rights: every followed
         stream is checked again; those now refused are left (the client gets
-        ``{"type": "unsubscribed", "stream", "code"}``) and their queued events
-        dropped. Return the streams left."""
+        ``{"type": "unsubscribed", "stream", "code": "permission_denied"}``)
+        and their queued events dropped. Then the frames held since the change
+        are judged with the new rights and sent, unless another change came
+        after ``generation`` (the rights read may predate it: they stay held).
+        Return the streams left."""
         connection.principal = principal
         left: list[str] = []
         for stream in list(connection.last_sent):
-            try:
-                await authorize_stream(principal, stream)
-            except (PermissionDeniedError, NotFoundError) as exc:
-                self.unsubscribe(connection, stream)
+            if not await self._may_follow(principal, stream):
+                self._leave(connection, stream)
                 left.append(stream)
-                connection.put({"type": "unsubscribed", "stream": stream, "code": exc.code})
+        for stream, watchers in list(self._presence_watchers.items()):
+            facts = self._facts.get(stream)
+            if connection in watchers and (facts is None or not connection.scope.allows(facts)):
+                self._unwatch_presence_of(connection, stream)
         if left:
             connection.drop_unfollowed()
+        if generation is None or generation == connection._generation:
+            self._release(connection)
         return left
+
+    async def _may_follow(self, principal: Principal, stream: str) -> bool:
+        if not stream.startswith("case:") or stream in self._facts:
+            return may_follow(principal, stream, self._facts.get(stream))
+        try:
+            await authorize_stream(principal, stream)
+        except (PermissionDeniedError, NotFoundError):
+            return False
+        return True
+
+    def _leave(self, connection: LiveConnection, stream: str) -> None:
+        """Stop following a stream the principal may no longer see, and say so once."""
+        if stream in connection.last_sent:
+            self.unsubscribe(connection, stream)
+            connection.put({"type": "unsubscribed", "stream": stream, "code": _DENIED})
+
+    def _release(self, connection: LiveConnection) -> None:
+        """Judge and send the frames held while the rights were re-read."""
+        held, connection._held = connection._held, None
+        for item in held or ():
+            if item.frame.stream not in connection.last_sent:
+                continue  # left meanwhile
+            if item.text is None:  # held from a backfill: the stream's check suffices
+                connection.deliver(item.frame)
+            else:
+                self._pass(connection, item.frame, item.text, item.before, item.after, item.moved)
 
     # --- dispatch -----------------------------------------------------------
 
     async def _dispatch(self, frame: StreamFrame) -> None:
-        if frame.type == ACCESS_CHANGED:
-            for connection in list(self._access_watchers.get(frame.stream, ())):
-                connection.access_changed.set()
         if frame.stream.startswith(_PRESENCE):
             self._presence(frame)
             return
         subscribers = self._subscribers.get(frame.stream)
         if not subscribers:
+            self._effects(frame)  # e.g. an access change on a stream only watched
             return
         last = self._last.get(frame.stream, 0)
         if frame.seq <= last:
@@ -357,13 +516,74 @@ class LiveHub:
         for item in frames:
             self._send(item)
 
-    def _send(self, frame: StreamFrame) -> None:
-        if frame.seq <= self._last.get(frame.stream, 0):
+    def _effects(self, frame: StreamFrame) -> None:
+        """What a frame changes in rights: access frames hold the frames of their
+        stream's followers and watchers until they re-read their rights; a
+        customer merge gives the source's cases to the target."""
+        if frame.type not in _ACCESS_FRAMES:
             return
-        self._last[frame.stream] = frame.seq
+        for connection in self._access_watchers.get(frame.stream, ()):
+            connection.suspend()
+        for connection in self._subscribers.get(frame.stream, ()):
+            if connection.rechecked:
+                connection.suspend()
+        if frame.type == CUSTOMER_MERGED:
+            for stream, facts in list(self._facts.items()):
+                self._facts[stream] = merged_customer(facts, frame)
+
+    def _send(self, frame: StreamFrame) -> None:
+        """Hand a new frame of a followed stream to each follower allowed to see it."""
+        stream = frame.stream
+        if frame.seq <= self._last.get(stream, 0):
+            return
+        self._last[stream] = frame.seq
+        self._effects(frame)
+        before = after = moved = None
+        if stream.startswith("case:"):
+            before = self._facts.get(stream)
+            if before is not None:
+                after = self._facts[stream] = updated_facts(before, frame)
+        else:
+            move = team_move(frame)
+            if move is not None:
+                known = self._facts.get(f"case:{move[0]}") or {"id": move[0]}
+                moved = {**known, "team": move[1]}
         text = encode_frame(frame)
-        for connection in list(self._subscribers.get(frame.stream, ())):
-            connection.deliver(frame, text)
+        subscribers = list(self._subscribers.get(stream, ()))
+        if after is None and moved is None:  # the common case: the subscription decides
+            for connection in subscribers:
+                if connection._held is None:
+                    connection.deliver(frame, text)
+                else:
+                    connection.hold(_Held(frame, text))
+            return
+        for connection in subscribers:
+            if connection._held is None:
+                self._pass(connection, frame, text, before, after, moved)
+            else:
+                connection.hold(_Held(frame, text, before, after, moved))
+
+    def _pass(
+        self,
+        connection: LiveConnection,
+        frame: StreamFrame,
+        text: str,
+        before: Facts | None,
+        after: Facts | None,
+        moved: Facts | None,
+    ) -> None:
+        """Send one frame of a case stream (``after``: the case's facts with it)
+        or of a team stream telling that a case moved (``moved``: its facts
+        after the move) as the connection's current rights allow."""
+        scope = connection.scope
+        if after is not None and not scope.allows(after):
+            if before is not None and before is not after and scope.allows(before):
+                connection.deliver(frame, encode_frame(frame, leaving_payload(frame.payload)))
+            self._leave(connection, frame.stream)
+            return
+        if moved is not None and not scope.allows(moved):
+            text = encode_frame(frame, leaving_payload(frame.payload))
+        connection.deliver(frame, text)
 
     async def _reconcile(self) -> None:
         """Every few seconds (every second without pub/sub): deliver frames the
@@ -398,9 +618,21 @@ class LiveHub:
                 for connection in list(self._subscribers.get(stream, ())):
                     connection.put({"type": "reload", "stream": stream, "reason": "reconnected"})
                 self._last[stream] = missed[-1].seq
+                if stream in self._facts:  # the skipped frames may have moved the case
+                    await self._refresh_facts(stream)
                 continue
             for frame in missed:
                 self._send(frame)
+
+    async def _refresh_facts(self, stream: str) -> None:
+        """Read a case's facts again (frames were skipped) and leave those now refused."""
+        try:
+            self._facts[stream] = case_facts(await case_row(int(stream.partition(":")[2])))
+        except NotFoundError:
+            self._facts[stream] = {"id": None}  # no longer there: nobody may follow it
+        for connection in list(self._subscribers.get(stream, ())):
+            if not connection.scope.allows(self._facts[stream]):
+                self._leave(connection, stream)
 
     # --- presence -----------------------------------------------------------
 
@@ -423,8 +655,9 @@ class LiveHub:
     def _presence(self, frame: StreamFrame) -> None:
         stream = frame.stream.removeprefix(_PRESENCE)
         text = _encoder.encode({"type": "presence", **frame.payload}).decode()
+        facts, author = self._facts.get(stream), frame.payload.get("agent_id")
         for connection in list(self._subscribers.get(stream, ())):
-            if connection.principal.id != frame.payload.get("agent_id"):
+            if connection.principal.id != author and _sees(connection, facts):
                 connection._push(text)
         watchers = self._presence_watchers.get(stream)
         state = frame.payload.get("state")
@@ -433,7 +666,8 @@ class LiveHub:
                      "name": frame.payload.get("name"), "state": state}  # fmt: skip
             staff_text = _encoder.encode(staff).decode()
             for connection in list(watchers):
-                connection._push(staff_text)
+                if _sees(connection, facts):
+                    connection._push(staff_text)
 
     async def watch_presence(self, connection: LiveConnection, case_id: int) -> None:
         """Receive the staff's typing/left presence of one case without following
@@ -443,16 +677,25 @@ class LiveHub:
         get ``{"type": "presence", "case_id", "name", "state"}`` for agents'
         ``typing`` and ``left`` only: no agent id, nothing from customers.
         """
-        await visible_case_row(connection.principal, case_id)
-        self._presence_watchers.setdefault(f"case:{case_id}", set()).add(connection)
+        row = await visible_case_row(connection.principal, case_id)
+        stream = f"case:{case_id}"
+        self._facts.setdefault(stream, case_facts(row))
+        self._presence_watchers.setdefault(stream, set()).add(connection)
 
     def unwatch_presence(self, connection: LiveConnection) -> None:
         """Stop every presence watch of ``connection`` (idempotent)."""
         for stream in list(self._presence_watchers):
-            watchers = self._presence_watchers[stream]
-            watchers.discard(connection)
-            if not watchers:
-                del self._presence_watchers[stream]
+            self._unwatch_presence_of(connection, stream)
+
+    def _unwatch_presence_of(self, connection: LiveConnection, stream: str) -> None:
+        watchers = self._presence_watchers.get(stream)
+        if watchers is None:
+            return
+        watchers.discard(connection)
+        if not watchers:
+            del self._presence_watchers[stream]
+            if stream not in self._subscribers:
+                self._facts.pop(stream, None)
 
     async def announce_customer(self, connection: LiveConnection, case_id: int, state: str) -> None:
         """Tell the staff on a watched case that its customer is typing or left.
@@ -475,6 +718,11 @@ class LiveHub:
         }
         frame = StreamFrame(stream=f"{_PRESENCE}{stream}", seq=0, type="presence", payload=payload)
         await self._pubsub.publish(frame)
+
+
+def _sees(connection: LiveConnection, facts: Facts | None) -> bool:
+    """Whether a connection may get a case's presence now (never while held)."""
+    return connection._held is None and facts is not None and connection.scope.allows(facts)
 
 
 async def _streams_ahead_of(known: dict[str, int]) -> list[str]:

@@ -15,11 +15,16 @@ page of the same origin with an open session of that face (else closed with
   ``{"type": "ping"}`` every :attr:`LiveSocket.heartbeat_seconds`;
 * a client silent for :attr:`LiveSocket.timeout_seconds` is closed (4408);
   one too slow to read its queue is told to reload and closed (4429);
-* access is checked again when the person's own stream carries
-  :class:`~helpdesk.events.AccessChanged` (signed out, deactivated, role or
-  teams changed) and at every heartbeat: an ended session closes the socket
-  (4401), and streams the person may no longer follow are left before the
-  next frame is sent;
+* every frame is authorised at delivery by the hub
+  (:class:`helpdesk.live.LiveHub`): a case leaving the person's scope ends
+  its stream at once (``unsubscribed``, ``permission_denied``); when the
+  person's own stream carries :class:`~helpdesk.events.AccessChanged`
+  (signed out, deactivated, role or teams changed; for a customer also a
+  merge, or their organization's sharing on its stream) their frames are
+  held until the rights are re-read here, then judged with them; access is
+  also re-read every :attr:`LiveSocket.recheck_seconds`. An ended session
+  closes the socket (4401), and streams the person may no longer follow are
+  left before the next frame is sent;
 * an error that ends the sending or receiving task is logged and closes the
   socket (1011), so that the client reconnects and resumes; none ends a task
   silently.
@@ -35,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 from litestar import WebSocket
 from litestar.exceptions import WebSocketDisconnect
 
@@ -46,13 +52,22 @@ from helpdesk.web.face import Face
 from helpdesk.web.guards import open_principal
 from helpdesk.web.sessions import Session
 
-__all__ = ["GONE", "LiveSocket", "Socket", "serve_live", "socket_session"]
+__all__ = [
+    "GONE",
+    "BadFrameError",
+    "LiveSocket",
+    "Socket",
+    "receive_request",
+    "serve_live",
+    "socket_session",
+]
 
 logger = logging.getLogger(__name__)
 
 Socket = WebSocket[Any, Any, Any]
 GONE = (WebSocketDisconnect, OSError)  # the client left (uvicorn raises an OSError then)
 _PING = '{"type":"ping"}'
+_decode = msgspec.json.Decoder().decode
 RequestHandler = Callable[[LiveHub, LiveConnection, dict[str, Any]], Awaitable[bool]]
 """A face's handler of an op: True when it knew the op."""
 
@@ -80,6 +95,23 @@ class LiveSocket:
     on_heartbeat: Callable[[], Awaitable[None]] = _nothing
     recheck_seconds: float = 60.0
     """Access is checked again this often even without news of a change."""
+
+
+class BadFrameError(Exception):
+    """A frame that is not JSON text: binary, malformed, nested too deeply."""
+
+
+async def receive_request(socket: Socket) -> Any:
+    """The client's next request, decoded from a JSON text frame.
+
+    :class:`BadFrameError` for anything else, so that one bad frame is answered
+    with an error frame and never ends the socket.
+    """
+    text = await socket.receive_data(mode="text")
+    try:
+        return _decode(text)
+    except (msgspec.DecodeError, ValueError, TypeError, RecursionError) as exc:
+        raise BadFrameError(str(exc)[:200]) from exc
 
 
 async def socket_session(socket: Socket, face: Face) -> tuple[Session, Principal] | None:
@@ -168,22 +200,22 @@ class _Loop:
             logger.exception("websocket heartbeat work failed")
 
     async def _recheck(self) -> bool:
-        """Re-read the session and the principal's rights; False when it closed."""
-        self.connection.access_changed.clear()
-        principal = await open_principal(self.session, self.spec.face.resolve)
-        if principal is None:
-            self.connection.closed = True
+        """Re-read the session and the principal's rights (the frames held since
+        the change are then judged with them); False when it closed."""
+        if not await self.hub.recheck(self.connection, self._current_principal):
             await self.socket.close(code=4401, reason="signed out")
             return False
-        await self.hub.reauthorize(self.connection, principal)
         return True
+
+    async def _current_principal(self) -> Principal | None:
+        return await open_principal(self.session, self.spec.face.resolve)
 
     async def receive(self) -> None:
         """Handle the client's requests until it leaves or stays silent too long."""
         while True:
             try:
                 request = await asyncio.wait_for(
-                    self.socket.receive_json(), self.spec.timeout_seconds
+                    receive_request(self.socket), self.spec.timeout_seconds
                 )
             except TimeoutError:
                 with contextlib.suppress(Exception):
@@ -191,8 +223,8 @@ class _Loop:
                 return
             except (WebSocketDisconnect, RuntimeError):
                 return
-            except ValueError:
-                self._error("bad_message", "expected JSON")
+            except BadFrameError:
+                self._error("bad_message", "expected a JSON text frame")
                 continue
             await self._handle(request)
 

@@ -313,3 +313,33 @@ async def test_colleagues_of_a_sharing_company_follow_its_requests_live(hub: Liv
     assert ("case.message_added", "reply") in kinds
     assert all(kind != "note" for _, kind in kinds)
     assert all(m["stream"] == stream for m in got)
+
+
+async def test_a_case_moving_out_of_scope_stops_at_once_on_either_pub_sub(hub: LiveHub) -> None:
+    from helpdesk.schemas import CaseUpdate
+    from helpdesk.services import cases
+
+    # Given an agent of team A and a manager following a case of team A
+    team_a, team_b = await make_team(), await make_team()
+    agent = LiveConnection(await make_agent(team_ids=[team_a.id]))
+    manager = LiveConnection(await make_agent(Role.MANAGER))
+    case = await make_case(team_id=team_a.id)
+    stream = f"case:{case.id}"
+    for connection in (agent, manager):
+        await hub.subscribe(connection, stream, after=None)
+        assert (await drain(connection, 1))[0]["type"] == "subscribed"
+
+    # When the case moves to team B, then gets a note
+    await cases.update_case(SYSTEM, case.id, CaseUpdate(version=case.version, team_id=team_b.id))
+    await note(case.id)
+
+    # Then the agent hears that it left, is unsubscribed, and gets nothing more
+    left = await drain(agent, 2)
+    assert left[0]["payload"] == {"type": "case.updated", "case_id": case.id,
+                                  "version": case.version + 1,
+                                  "changes": {"team_id": [team_a.id, team_b.id]}}  # fmt: skip
+    assert left[1] == {"type": "unsubscribed", "stream": stream, "code": "permission_denied"}
+    kept = await drain(manager, 2)
+    assert [m["event"] for m in kept] == ["case.updated", "case.message_added"]
+    await asyncio.sleep(0.2)
+    assert agent.queue.empty()
