@@ -8,6 +8,10 @@ the helpdesk's own nor one of ``HELPDESK_CHAT_ORIGINS``. Then JSON both ways:
   first and gets ``{"type": "hello", "texts": {…}, "available": bool, "chat":
   {…}|null}`` (``chat``: the open chat of a still valid visitor token, with its
   transcript);
+* a ``chat`` is :class:`helpdesk.channels.chat.ChatView`: its token, ``case_id``,
+  ``reference``, ``status``, the ``name`` the visitor typed, ``verified`` and its
+  ``lines``; never a customer id nor a name stored for a customer (the typed
+  address is not proven: the chat is filed under an unverified contact);
 * ``{"op": "start", "name", "email", "message"}`` opens a chat
   (``{"type": "started", "chat": …}``, whose ``token`` the widget keeps);
   ``{"op": "request", …}`` (same fields) opens a web request instead
@@ -20,7 +24,12 @@ the helpdesk's own nor one of ``HELPDESK_CHAT_ORIGINS``. Then JSON both ways:
   say) creates nothing more: it gets the first answer again;
 * ``{"op": "typing", "state": "typing"|"left"}`` shows the customer typing in
   the console; ``{"op": "transcript"}`` mails the transcript
-  (``{"type": "transcript_queued"}``); ``{"op": "ping"}``.
+  (``{"type": "transcript_queued"}``) once the chat is verified, and before
+  that mails a link verifying the typed address instead
+  (``{"type": "verification_sent"}``); ``{"op": "ping"}``.
+
+``GET /chat/verify/{token}`` shows that link's page, one button (mail scanners
+open links too); ``POST`` to the same path uses it up and links the chat.
 
 It receives the agents' public replies (``line``), status changes
 (``status``, ``ended`` when solved or closed), the agents' typing (``typing``),
@@ -42,15 +51,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
-from litestar import Router, WebSocket, websocket
+from litestar import Request, Router, WebSocket, get, post, websocket
 from litestar.exceptions import WebSocketDisconnect
+from litestar.response import Template
 
 from helpdesk.channels import chat
+from helpdesk.domain import case_reference
 from helpdesk.errors import HelpdeskError
 from helpdesk.i18n import negotiate, translator
 from helpdesk.live import LiveConnection, LiveHub, run_guarded
 from helpdesk.services.customers import principal_for_customer
 from helpdesk.settings import Settings
+from helpdesk.web.sockets import BadFrameError, receive_request
+from portal._pages import page
+from portal._render import PathToken
 from portal.chat_texts import OFFLINE_SUBJECT, widget_texts
 
 __all__ = ["HEARTBEAT_SECONDS", "TIMEOUT_SECONDS", "chat_router", "origin_allowed"]
@@ -122,14 +136,14 @@ class _Visitor:
         """Answer the widget until it leaves or stays silent too long."""
         while True:
             try:
-                request = await asyncio.wait_for(self.socket.receive_json(), TIMEOUT_SECONDS)
+                request = await asyncio.wait_for(receive_request(self.socket), TIMEOUT_SECONDS)
             except TimeoutError:
                 with contextlib.suppress(Exception):
                     await self.socket.close(code=4408, reason="no heartbeat")
                 return
             except (WebSocketDisconnect, RuntimeError):
                 return
-            except ValueError:
+            except BadFrameError:
                 await self.send({"type": "error", "code": "bad_message", "op": None})
                 continue
             op = request.get("op") if isinstance(request, dict) else None
@@ -171,7 +185,8 @@ class _Visitor:
                 self.settings.secret_key, data, client_ip=self.client_ip, client_id=op_id
             )
             await self.follow(session)
-            await self.send({"type": "started", "chat": msgspec.to_builtins(session), "id": op_id})
+            chat_view = msgspec.to_builtins(session.view())
+            await self.send({"type": "started", "chat": chat_view, "id": op_id})
         elif op == "say":
             text = str(request.get("text", ""))
             line = await chat.say(self._session(), text, client_id=_op_id(request))
@@ -186,8 +201,13 @@ class _Visitor:
                 self.typing = state == "typing"
                 await self.hub.announce_customer(self.connection, self.session.case_id, state)
         elif op == "transcript":
-            await chat.email_transcript(self._session(), self.locale)
-            await self.send({"type": "transcript_queued"})
+            answer = await chat.email_transcript(
+                self._session(), self.locale, base_url=self.settings.base_url
+            )
+            if isinstance(answer, chat.VerificationSent):
+                await self.send({"type": "verification_sent"})
+            else:
+                await self.send({"type": "transcript_queued"})
         elif op not in ("ping", "pong"):
             await self.send({"type": "error", "code": "bad_message", "op": op})
 
@@ -201,8 +221,7 @@ class _Visitor:
         lang = request.get("lang")
         self.locale = negotiate(None, str(lang)[:2].lower() if lang else None,
                                 self.settings.default_locale)  # fmt: skip
-        team = request.get("team")
-        self.team_id = int(team) if isinstance(team, int | str) and str(team).isdigit() else None
+        self.team_id = _team_id(request.get("team"))
         token = request.get("token")
         session = None
         if isinstance(token, str) and token:
@@ -214,7 +233,7 @@ class _Visitor:
             "type": "hello",
             "texts": widget_texts(self.locale),
             "available": await chat.agents_available(self.team_id),
-            "chat": msgspec.to_builtins(session) if session else None,
+            "chat": msgspec.to_builtins(session.view()) if session else None,
         })  # fmt: skip
 
     async def follow(self, session: chat.ChatSession) -> None:
@@ -222,7 +241,7 @@ class _Visitor:
         await self.leave()
         principal = await principal_for_customer(session.customer_id)
         self.session = session
-        self.connection = LiveConnection(principal, session.customer_name)
+        self.connection = LiveConnection(principal, session.visitor_name)
         await self.hub.subscribe(self.connection, f"customer:{principal.id}", None)
         await self.hub.watch_presence(self.connection, session.case_id)
         connection, case_id = self.connection, session.case_id
@@ -281,4 +300,34 @@ class _Visitor:
         self.typing = False
 
 
-chat_router = Router(path="/", route_handlers=[chat_socket])
+@get("/chat/verify/{token:str}", opt={"public": True}, include_in_schema=False)
+async def show_verification(request: Request[Any, Any, Any], token: PathToken) -> Template:
+    """The page of a mailed verification link: one button, nothing changed yet
+    (mail scanners open links; only a person's click verifies)."""
+    usable = await chat.verification_usable(token)
+    return page(request, "portal/chat_verify.html", status_code=200 if usable else 400,
+                token=token, usable=usable, done=False, reference=None)  # fmt: skip
+
+
+@post("/chat/verify/{token:str}", opt={"public": True}, include_in_schema=False, status_code=200)
+async def use_verification(request: Request[Any, Any, Any], token: PathToken) -> Template:
+    """Use the link up: the address is verified and the chat linked (the token in the
+    path is the credential, single use; no session is involved)."""
+    try:
+        case_id = await chat.confirm_verification(token)
+    except chat.LinkInvalidError:
+        return page(request, "portal/chat_verify.html", status_code=400,
+                    token=token, usable=False, done=False, reference=None)  # fmt: skip
+    return page(request, "portal/chat_verify.html", token="", usable=False, done=True,
+                reference=case_reference(case_id))  # fmt: skip
+
+
+chat_router = Router(path="/", route_handlers=[chat_socket, show_verification, use_verification])
+
+
+def _team_id(value: object) -> int | None:
+    """The team the embedding page named (``data-team``), if it is a plausible id."""
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= 2**31 - 1:
+        return int(text)
+    return None

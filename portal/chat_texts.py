@@ -33,6 +33,10 @@ TEXTS = {
     "you": N_("You"),
     "email_transcript": N_("Email me the transcript"),
     "transcript_queued": N_("The transcript is on its way to your email."),
+    "verification_sent": N_(
+        "We send transcripts only to a confirmed email address. We have sent a confirmation "
+        "link to the address you gave: open it, then ask for the transcript again."
+    ),
     "request_received": N_("Thank you! We received your request. Case number: {reference}"),
     "ended": N_("This chat has ended. Thank you!"),
     "new_chat": N_("Start a new chat"),

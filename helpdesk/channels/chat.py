@@ -15,6 +15,15 @@ a *client id*, made at random by the widget: a retried or duplicated frame then
 creates nothing more and gets the first answer (:func:`helpdesk.idempotency.run_once`;
 scope ``chat:visitor`` for new chats and requests, ``chat:case:<id>`` for lines).
 
+The typed name and address prove nothing, so a chat is **never** filed under
+the customer who owns the typed address: it gets an unverified contact of its
+own (:mod:`helpdesk.channels.chat_contacts`), linked to a real customer only by
+an agent's merge or by the visitor using a link mailed to the address. What the
+widget is told (:class:`ChatView`) is what the visitor typed and the chat's own
+token, number and lines: never a customer id nor a stored name. A transcript is
+mailed only once the chat is verified; before, :func:`email_transcript` mails
+the verification link instead (:class:`VerificationSent`).
+
 Customer lines go through :func:`helpdesk.services.messages.add_customer_message`;
 agents answer from the console. :func:`widget_update` turns the customer's
 stream frames into what the widget shows (public lines, status), never notes.
@@ -32,6 +41,7 @@ from typing import Any
 import msgspec
 
 from helpdesk import idempotency, ratelimit
+from helpdesk.channels import chat_contacts
 from helpdesk.channels.email.outbound import queue_notice
 from helpdesk.channels.email.tables import Mailbox
 from helpdesk.channels.webform import (
@@ -40,6 +50,7 @@ from helpdesk.channels.webform import (
     submit_web_form,
     submit_web_form_once,
 )
+from helpdesk.db import transaction
 from helpdesk.domain import Availability, Channel, MessageKind, Status, case_reference
 from helpdesk.errors import HelpdeskError, ValidationError
 from helpdesk.i18n import translator
@@ -48,7 +59,7 @@ from helpdesk.schemas import CaseCreate, MessageIn
 from helpdesk.services import cases as case_service
 from helpdesk.services import messages as message_service
 from helpdesk.services.customers import principal_for_customer, resolve_merged_customer
-from helpdesk.tables import Agent, Case, Customer, CustomerEmail, Message, TeamMember
+from helpdesk.tables import Agent, Case, CustomerEmail, Message, TeamMember
 from helpdesk.text import normalize_email
 
 __all__ = [
@@ -56,8 +67,13 @@ __all__ = [
     "ChatLine",
     "ChatSession",
     "ChatStart",
+    "ChatView",
+    "LinkInvalidError",
     "NoMailboxError",
+    "TranscriptQueued",
+    "VerificationSent",
     "agents_available",
+    "confirm_verification",
     "email_transcript",
     "leave_request",
     "read_visitor_token",
@@ -66,8 +82,13 @@ __all__ = [
     "sign_visitor_token",
     "start_chat",
     "transcript",
+    "verification_usable",
     "widget_update",
 ]
+
+LinkInvalidError = chat_contacts.LinkInvalidError
+confirm_verification = chat_contacts.confirm_verification
+verification_usable = chat_contacts.verification_usable
 
 PER_IP_PER_HOUR = 20
 """Chats one address may start in an hour."""
@@ -116,16 +137,52 @@ class ChatLine(msgspec.Struct, kw_only=True):
     at: str  # ISO 8601, UTC
 
 
+class ChatView(msgspec.Struct, kw_only=True):
+    """What the widget is told of its chat: the chat's own token, number, status
+    and lines, the name the visitor typed, and whether the contact is verified;
+    never a customer id nor a name stored for a customer."""
+
+    token: str
+    case_id: int
+    reference: str
+    name: str
+    status: str
+    verified: bool
+    lines: list[ChatLine]
+
+
 class ChatSession(msgspec.Struct, kw_only=True):
-    """An open chat: its token, its case and its transcript so far."""
+    """An open chat, on the server: its token, its case, the customer record it is
+    filed under (the visitor's unverified contact until linked), the name the
+    visitor typed and its transcript so far. Send :meth:`view` to the widget."""
 
     token: str
     case_id: int
     customer_id: int
-    customer_name: str
+    visitor_name: str
     reference: str
     status: str
+    verified: bool
     lines: list[ChatLine]
+
+    def view(self) -> ChatView:
+        """The widget's share of the session (no customer id, no stored name)."""
+        return ChatView(
+            token=self.token, case_id=self.case_id, reference=self.reference,
+            name=self.visitor_name, status=self.status, verified=self.verified,
+            lines=self.lines,
+        )  # fmt: skip
+
+
+class TranscriptQueued(msgspec.Struct, frozen=True):
+    """The transcript was queued by mail (``outbound_id`` None: it was queued before)."""
+
+    outbound_id: int | None
+
+
+class VerificationSent(msgspec.Struct, frozen=True):
+    """The answer to a transcript asked for before the chat was verified: a link
+    to verify the typed address was mailed to it, no transcript."""
 
 
 # --- visitor tokens ---------------------------------------------------------
@@ -197,7 +254,8 @@ def _client_key(client_id: str) -> str:
 async def start_chat(
     secret_key: str, data: ChatStart, *, client_ip: str, client_id: str | None = None
 ) -> ChatSession:
-    """Open a chat case for the visitor (found or created by address) with its first line;
+    """Open a chat case for the visitor with its first line, filed under a new
+    unverified contact (never under the customer who owns the typed address);
     once per ``client_id``: a repeat gets the same chat (with a new token)."""
     if client_id is None:
         return await _start(secret_key, data, client_ip)
@@ -221,20 +279,22 @@ async def _start(secret_key: str, data: ChatStart, client_ip: str) -> ChatSessio
     name, address, message = _clean(data)
     await ratelimit.check(f"chat:ip:{client_ip}", PER_IP_PER_HOUR, 3600)
     subject = " ".join(message.split())[:120]
-    case = await case_service.open_case(
-        SYSTEM,
-        CaseCreate(
-            subject=subject,
-            body=message,
-            customer_email=address,
-            customer_name=name,
-            channel=Channel.CHAT,
-            team_id=data.team_id,
-        ),
-        meta={"client_ip": client_ip, "locale": data.locale},
-    )
-    if data.locale in ("vi", "en"):
-        await Customer.update({Customer.locale: data.locale}).where(Customer.id == case.customer_id)
+    async with transaction():
+        customer_id = await chat_contacts.new_contact(name, address, data.locale)
+        case = await case_service.open_case(
+            SYSTEM,
+            CaseCreate(
+                subject=subject,
+                body=message,
+                customer_id=customer_id,
+                channel=Channel.CHAT,
+                team_id=data.team_id,
+                tags=[chat_contacts.UNVERIFIED_TAG],
+            ),
+            meta={"client_ip": client_ip, "locale": data.locale,
+                  "contact": {"name": name, "email": address}},
+        )  # fmt: skip
+        await chat_contacts.record_contact(customer_id, case.id, name, address)
     token = sign_visitor_token(secret_key, case.id, case.customer_id)
     session = await _session(case.id, case.customer_id, token)
     assert session is not None
@@ -277,14 +337,15 @@ async def _session(case_id: int, customer_id: int, token: str) -> ChatSession | 
         or case["status"] in _ENDED
     ):
         return None
-    customer = await Customer.select(Customer.name).where(Customer.id == owner).first()
+    contact = await chat_contacts.contact_of_case(case_id)
     return ChatSession(
         token=token,
         case_id=case_id,
         customer_id=owner,
-        customer_name=customer["name"] if customer else "",
+        visitor_name=contact.name if contact else "",
         reference=case_reference(case_id),
         status=case["status"],
+        verified=contact is not None and contact.verified,
         lines=await transcript(case_id),
     )
 
@@ -324,7 +385,7 @@ async def _say(session: ChatSession, body: str) -> ChatLine:
     return ChatLine(
         id=message.id,
         who="customer",
-        name=session.customer_name,
+        name=session.visitor_name,
         text=message.body_text,
         at=message.created_at.isoformat(),
     )
@@ -335,24 +396,26 @@ async def _say(session: ChatSession, body: str) -> ChatLine:
 
 async def transcript(case_id: int, *, message_id: int | None = None) -> list[ChatLine]:
     """The public lines of a chat (customer lines and replies, never notes), oldest first;
-    only ``message_id`` when given."""
+    only ``message_id`` when given. A customer line bears the name the visitor typed,
+    never a name stored for a customer (the chat may be linked to one)."""
+    contact = await chat_contacts.contact_of_case(case_id)
+    visitor = contact.name if contact else ""
     query = Message.select(
         Message.id, Message.kind, Message.body_text, Message.created_at,
         Message.author_agent.name.as_alias("agent_name"),
-        Message.author_customer.name.as_alias("customer_name"),
     ).where((Message.case == case_id) & Message.kind.is_in(list(_PUBLIC)))  # fmt: skip
     if message_id is not None:
         query = query.where(Message.id == message_id)
     rows = await query.order_by(Message.id)
-    return [_line(row) for row in rows]
+    return [_line(row, visitor) for row in rows]
 
 
-def _line(row: dict[str, Any]) -> ChatLine:
+def _line(row: dict[str, Any], visitor: str) -> ChatLine:
     agent = row["kind"] == MessageKind.REPLY
     return ChatLine(
         id=int(row["id"]),
         who="agent" if agent else "customer",
-        name=(row["agent_name"] if agent else row["customer_name"]) or "",
+        name=(row["agent_name"] if agent else visitor) or "",
         text=row["body_text"],
         at=row["created_at"].isoformat(),
     )
@@ -360,9 +423,13 @@ def _line(row: dict[str, Any]) -> ChatLine:
 
 async def widget_update(case_id: int, event: str, payload: dict[str, Any]) -> dict[str, Any] | None:
     """What the widget of chat ``case_id`` shows for one event of the customer's stream:
-    ``{"type": "line", "line": …}``, ``{"type": "status", …}``, or None (other cases,
+    ``{"type": "line", "line": …}``, ``{"type": "status", …}``, ``{"type": "reload"}``
+    (the chat's contact was merged or linked: the widget reconnects and resumes
+    on the stream of the customer it is filed under now), or None (other cases,
     notes, other changes). Notes never reach a customer stream; they are refused
     here too, by kind."""
+    if event == "customer.merged":  # the chat may now be filed elsewhere: resume it
+        return {"type": "reload"}
     if payload.get("case_id") != case_id:
         return None
     if event == "case.message_added" and payload.get("kind") in _PUBLIC:
@@ -384,20 +451,33 @@ async def _mailbox(team_id: int | None) -> int | None:
     return int(row["id"]) if row else None
 
 
-async def email_transcript(session: ChatSession, locale: str) -> int | None:
-    """Queue the transcript by mail to the customer's (working, primary) address.
+async def email_transcript(
+    session: ChatSession, locale: str, *, base_url: str
+) -> TranscriptQueued | VerificationSent:
+    """Queue the transcript by mail, once the chat is verified; else mail the link
+    that verifies the typed address instead (:class:`VerificationSent`).
 
-    One mail per transcript state: asking twice without a new line queues
-    nothing more (the Message-ID is keyed on the last line) and returns None.
-    Rate-limited per case. Raises :class:`NoMailboxError` when there is no
-    mailbox to send from or no address to send to. Delivery is the outbound
-    actor's business: queued is not sent.
+    Verified (an agent merged the contact into a customer, or the visitor used
+    the mailed link): the transcript goes to the working, primary address of the
+    customer the chat is filed under now, never to an unproven address. One
+    mail per transcript state: asking twice without a new line queues nothing
+    more (``outbound_id`` None). Rate-limited per case. Raises
+    :class:`NoMailboxError` when there is no mailbox to send from or no address
+    to send to. Delivery is the outbound actor's business: queued is not sent.
     """
     await ratelimit.check(f"chat:transcript:{session.case_id}", TRANSCRIPTS_PER_HOUR, 3600)
+    if not await chat_contacts.chat_verified(session.case_id):
+        try:
+            await chat_contacts.request_verification(session.case_id, locale, base_url)
+        except (chat_contacts.NoSenderError, chat_contacts.LinkInvalidError) as exc:
+            # no mailbox, or a chat older than contacts (nothing to verify): no mail
+            raise NoMailboxError("no verification link can be sent for this chat") from exc
+        return VerificationSent()
     case = await Case.select(Case.team, Case.customer).where(Case.id == session.case_id).first()
+    owner = await resolve_merged_customer(int(case["customer"])) if case else 0
     address = (
         await CustomerEmail.select(CustomerEmail.address)
-        .where((CustomerEmail.customer == session.customer_id) & CustomerEmail.bounced_at.is_null())
+        .where((CustomerEmail.customer == owner) & CustomerEmail.bounced_at.is_null())
         .order_by(CustomerEmail.is_primary, ascending=False)
         .first()
     )
@@ -408,10 +488,11 @@ async def email_transcript(session: ChatSession, locale: str) -> int | None:
     _ = translator(locale)
     reference = case_reference(session.case_id)
     subject = _("Transcript of your chat [#%(reference)s]", reference=reference)
-    body = [_("Hello %(name)s,", name=session.customer_name), "",
+    body = [_("Hello %(name)s,", name=session.visitor_name), "",
             _("Here is the transcript of your chat with our support team (case number: "
               "%(reference)s).", reference=reference), ""]  # fmt: skip
     body += [f"[{line.at[:16].replace('T', ' ')} UTC] {line.name}: {line.text}" for line in lines]
-    return await queue_notice(
+    outbound_id = await queue_notice(
         mailbox_id, address["address"], "chat_transcript", lines[-1].id, subject, "\n".join(body)
     )
+    return TranscriptQueued(outbound_id=outbound_id)

@@ -9,7 +9,10 @@
    kept in localStorage, so a reload returns to the same chat. Each operation
    that creates something (start, request, say) carries a random id and is kept
    until answered: after a reconnection it is sent again, and the server answers
-   a repeat with the first answer instead of creating it twice. */
+   a repeat with the first answer instead of creating it twice. The chat the
+   server describes carries what the visitor typed and the chat's own token and
+   number only; a transcript asked for before the typed address is confirmed
+   answers "verification_sent" (a confirmation link was mailed) instead. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -170,6 +173,7 @@
         if (message.ended) { localStorage.removeItem(storeKey); showEnded(); }
         break;
       case "transcript_queued": note(say("transcript_queued")); break;
+      case "verification_sent": note(say("verification_sent")); break;
       case "request_received":
         clear();
         body.appendChild(el("p", "note", say("request_received", { reference: message.reference })));

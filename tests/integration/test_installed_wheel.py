@@ -51,6 +51,7 @@ PARAMETER = re.compile(r"\{(\w+):(\w+)\}")
 NEED_A_SECRET = {
     "/support/login/{token:str}",
     "/support/survey/{token:str}",
+    "/chat/verify/{token:str}",
     "/support/requests/{case_id:int}",
     "/support/attachments/{attachment_id:int}",
     "/console/attachments/{attachment_id:int}",
