@@ -1,4 +1,5 @@
-"""Text helpers shared by search everywhere: folding case and Vietnamese diacritics."""
+"""Text helpers shared everywhere: folding case and Vietnamese diacritics for search,
+and making header-like values one line."""
 
 from __future__ import annotations
 
@@ -38,3 +39,20 @@ def detect_language(text: str) -> str:
     sample = text[:4000]
     hits = sum(1 for ch in sample if ch in _VIETNAMESE_ONLY)
     return "vi" if hits >= 2 else "en"
+
+
+# C0 controls (tab, CR and LF included), DEL, C1 controls (NEL included) and the
+# Unicode line and paragraph separators: everything that can end or bend a line.
+_LINE_BREAKERS = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029], " ")
+
+
+def clean_line(text: str) -> str:
+    """``text`` as one line: every control character (C0 including tab, CR
+    and LF, DEL, C1) and the Unicode line and paragraph separators become a
+    space; nothing else changes, so the length stays the same.
+
+    For header-like values (subjects, names, file names) that end up in mail
+    headers and one-line displays. It does not trim, collapse spaces or
+    check that anything is left.
+    """
+    return text.translate(_LINE_BREAKERS)

@@ -64,11 +64,9 @@ async def answer_survey(
 ) -> Redirect:
     """Rate the current solve of the request."""
     form = await request.form()
-    rating = str(form.get("rating") or "")
+    rating = surveys.rating_from_text(str(form.get("rating") or ""))
     comment = str(form.get("comment") or "")
-    if not rating.isdigit():
-        raise ValidationError("rating must be from 1 to 5", field="rating")
-    await surveys.answer_survey(principal, case_id, int(rating), comment)
+    await surveys.answer_survey(principal, case_id, rating, comment)
     return Redirect(path=f"/support/requests/{case_id}", status_code=303)
 
 

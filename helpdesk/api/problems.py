@@ -14,6 +14,10 @@ Every error a request can meet ends here and leaves as
   rejects is ``422 validation_error``. Unknown routes are ``404 not_found``,
   a wrong method ``405 method_not_allowed``, an oversized body
   ``413 payload_too_large``;
+* a body that cannot be decoded, though the framework's parser lets the
+  error through (bytes that are not UTF-8, JSON nested too deeply: see
+  :func:`helpdesk.web.errors.undecodable_input`), is ``400 invalid_request``
+  too, logged without a traceback;
 * a database that is lost, refused, too slow, locked or unwritable is
   ``503 database_unavailable`` with ``Retry-After`` (never a 500): the
   engines raise :class:`~helpdesk.errors.DatabaseUnavailableError`, and a
@@ -40,7 +44,7 @@ from litestar.types import ExceptionHandlersMap
 
 from helpdesk.db import database_fault
 from helpdesk.errors import DatabaseUnavailableError, HelpdeskError
-from helpdesk.web.errors import HTTP_CODES
+from helpdesk.web.errors import HTTP_CODES, undecodable_input
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +193,9 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     if database_fault(exc):
         reason = f"{type(exc).__name__}: {exc}"
         return _database_unavailable(request, DatabaseUnavailableError(reason=reason))
+    undecodable = undecodable_input(exc)
+    if undecodable is not None:
+        return _undecodable(request, undecodable)
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
         request,
@@ -196,6 +203,18 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
         code="internal_error",
         title="Internal server error",
         detail="The server failed to process the request; the error was logged.",
+    )
+
+
+def _undecodable(request: Request[Any, Any, Any], message: str) -> Response[Any]:
+    logger.info("undecodable body on %s %s: %s", request.method, request.url.path, message)
+    return problem_response(
+        request,
+        status=HTTPStatus.BAD_REQUEST,
+        code=HTTP_CODES[HTTPStatus.BAD_REQUEST],
+        title="Invalid request",
+        detail=message,
+        extra={"errors": [{"message": message, "key": None, "source": "body"}]},
     )
 
 

@@ -6,6 +6,8 @@ customer's record (found or created by address) like mail does, and the
 customer gets a confirmation mail. The form page sends a fresh idempotency key
 with each rendering (:func:`submit_web_form_once`), so a double submit opens
 one case; the JSON endpoint takes the API's ``Idempotency-Key`` header.
+The name and the subject are made one line on input (control characters,
+CR/LF included, become spaces): they reach the acknowledgement mail.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from helpdesk.db import transaction
 from helpdesk.domain import Channel
 from helpdesk.errors import ValidationError
 from helpdesk.policy import SYSTEM
-from helpdesk.schemas import AttachmentIn, Body, CaseCreate, Email, Name, Subject
+from helpdesk.schemas import AttachmentIn, Body, CaseCreate, Email, Name, Subject, clean_lines
 from helpdesk.services import cases as case_service
 from helpdesk.tables import Customer
 from helpdesk.text import normalize_email
@@ -47,6 +49,9 @@ class WebFormIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     website: Annotated[str, Meta(max_length=500)] = ""
     locale: Annotated[str, Meta(pattern=r"^(vi|en)$")] = "vi"
     attachments: Annotated[list[AttachmentIn], Meta(max_length=10)] = []
+
+    def __post_init__(self) -> None:
+        clean_lines(self, "name", "subject")
 
 
 class WebFormReceipt(msgspec.Struct, kw_only=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import nh3
@@ -33,8 +34,9 @@ from helpdesk.tables import Attachment, Case, Message
 def sanitize_html(html: str) -> str:
     """HTML safe to show: scripts, styles, event handlers and remote images removed.
 
-    Images are kept only when their source is ``cid:`` (inline attachments) or
-    ``data:``; remote images would tell the sender that the mail was read.
+    Images are kept only when their source is ``cid:`` (inline attachments) or a
+    ``data:image/…`` URL; remote images would tell the sender that the mail was
+    read. Links to ``data:`` URLs are removed.
     """
     return nh3.clean(
         html,
@@ -44,8 +46,16 @@ def sanitize_html(html: str) -> str:
     )
 
 
+_INLINE_IMAGE = re.compile(r"data:image/(png|gif|jpeg|webp);", re.IGNORECASE)
+
+
 def _drop_remote_images(tag: str, attribute: str, value: str) -> str | None:
-    if tag == "img" and attribute == "src" and not value.startswith(("cid:", "data:")):
+    """Keep an image's source only when inline (``cid:``, ``data:image/…``); drop a
+    ``data:`` URL anywhere else (a link to one can carry a whole page)."""
+    url = value.strip()
+    if tag == "img" and attribute == "src":
+        return value if url.startswith("cid:") or _INLINE_IMAGE.match(url) else None
+    if url[:5].lower() == "data:":
         return None
     return value
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -282,6 +283,15 @@ def _blank(value: float | None) -> Any:
     return "" if value is None else value
 
 
+_FORMULA_STARTS = frozenset("=+-@")
+
+
 def _safe(text: str) -> str:
-    """Neutralise spreadsheet formulas in names (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """Neutralise spreadsheet formulas in names (CSV injection): a name whose first
+    character that is not white space (tab, CR, LF, any space) is ``=``, ``+``,
+    ``-`` or ``@`` (full-width forms such as ``＝`` included, as spreadsheets read
+    them too), or that starts with white space before one, gets a leading ``'``."""
+    first = text.lstrip()[:1]
+    if first and unicodedata.normalize("NFKC", first) in _FORMULA_STARTS:
+        return "'" + text
+    return "'" + text if text[:1] in ("\t", "\r", "\n") else text

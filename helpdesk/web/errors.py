@@ -10,7 +10,9 @@ and the public forms). A domain error keeps its own code and status
 The pages' handlers: not signed in → the face's sign-in page; a
 :class:`~helpdesk.errors.HelpdeskError` or framework error → the face's
 error page with its status; a database fault → 503 with ``Retry-After``;
-anything else is a bug, logged with its traceback, answered with 500.
+a body that cannot be decoded (:func:`undecodable_input`) → 400
+``invalid_request``; anything else is a bug, logged with its traceback,
+answered with 500.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "ErrorPage",
     "error_text",
     "page_exception_handlers",
+    "undecodable_input",
 ]
 
 logger = logging.getLogger(__name__)
@@ -56,6 +59,23 @@ HTTP_CODES: dict[int, str] = {
     503: "service_unavailable",
 }
 """The code of each status the web framework answers with on its own."""
+
+
+def undecodable_input(exc: BaseException) -> str | None:
+    """Why the client's input could not be decoded, when ``exc`` says so, else None.
+
+    The framework's decoders let two such errors through, which would otherwise
+    be answered as bugs: bytes that are not UTF-8 (:class:`UnicodeDecodeError`,
+    e.g. inside a JSON string) and JSON nested deeper than the decoder's
+    recursion limit (msgspec's :class:`RecursionError` "while deserializing").
+    Both are the client's fault (400 ``invalid_request``). A RecursionError
+    of any other origin is still a bug and gets None.
+    """
+    if isinstance(exc, UnicodeDecodeError):
+        return "the request is not valid UTF-8"
+    if isinstance(exc, RecursionError) and "deserializ" in str(exc):
+        return "the request is nested too deeply"
+    return None
 
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
@@ -139,6 +159,42 @@ ERROR_TEXTS: dict[str, ErrorText] = {
         _TRY_AGAIN,
         N_("This form was already sent with other content. Please check it and send it again."),
     ),
+    "confirmation_required": ErrorText(
+        N_(
+            "These belong to two different customers: "
+            "confirm the merge on the form that names both."
+        ),
+        _TRY_AGAIN,
+    ),
+    "cross_organization_merge": ErrorText(
+        N_(
+            "These customers belong to different organizations: "
+            "only an admin may merge their cases."
+        ),
+        _TRY_AGAIN,
+    ),
+    "last_verified_address": ErrorText(
+        N_(
+            "This is the customer's last proven email address: only an administrator may remove it."
+        ),
+        _TRY_AGAIN,
+    ),
+    "current_password_required": ErrorText(
+        N_("Type your current password. If you have none yet, ask an administrator to set one."),
+        _TRY_AGAIN,
+    ),
+    "current_password_wrong": ErrorText(N_("The current password is not right."), _TRY_AGAIN),
+    "survey_link_expired": ErrorText(
+        _TRY_AGAIN,
+        N_(
+            "This survey link has expired. Thank you all the same: you can still tell us what "
+            "you think by replying to our last email or opening a new request."
+        ),
+    ),
+    "chat_link_invalid": ErrorText(
+        _TRY_AGAIN,
+        N_("This confirmation link is not valid any more. Please ask for a new one in the chat."),
+    ),
     "internal_error": ErrorText(
         N_("Something went wrong on our side. The error was logged; please try again."),
         _TRY_AGAIN,
@@ -190,6 +246,8 @@ def page_exception_handlers(
     def unexpected(request: AnyRequest, exc: Exception) -> Response[Any]:
         if database_fault(exc):
             return unavailable(request, DatabaseUnavailableError(reason=f"{type(exc).__name__}"))
+        if undecodable_input(exc) is not None:
+            return error_page(request, 400, "invalid_request")
         logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_page(request, 500, "internal_error")
 

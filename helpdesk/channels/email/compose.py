@@ -1,9 +1,16 @@
-"""Building outbound mails: our Message-IDs, threading headers, bodies from templates."""
+"""Building outbound mails: our Message-IDs, threading headers, bodies from templates.
+
+Every header value is made one line when the message is built
+(:func:`helpdesk.text.clean_line`), whatever was stored: a subject, a name or
+a file name with CR/LF (from before input was cleaned, or from a path that
+does not clean) can neither add a header nor make the mail unsendable.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -14,6 +21,7 @@ import msgspec
 from helpdesk.clock import utcnow
 from helpdesk.domain import case_reference
 from helpdesk.i18n import translator
+from helpdesk.text import clean_line
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -73,27 +81,45 @@ def render(template: str, locale: str, **values: object) -> tuple[str, str]:
 
     ``templates/<template>.txt`` sets ``subject`` and writes the text, every
     sentence through gettext; the caller's ``subject`` (the customer's own
-    subject line) reaches the template as ``subject_line``.
+    subject line) reaches the template as ``subject_line``. Text values are
+    made one line (:func:`helpdesk.text.clean_line`): a name or subject cannot
+    add lines of its own to the mail.
     """
     language = locale if locale in ("vi", "en") else "vi"
-    context = {"_": translator(language), **values}
+    one_line = {k: clean_line(v) if isinstance(v, str) else v for k, v in values.items()}
+    context = {"_": translator(language), **one_line}
     context["subject_line"] = context.pop("subject", "")
     module = _TEMPLATES.get_template(f"{template}.txt").make_module(context)
     return str(vars(module)["subject"]).strip(), str(module).strip() + "\n"
 
 
+_MIME_TYPE = re.compile(r"([A-Za-z0-9][\w.+-]{0,126})/([A-Za-z0-9][\w.+-]{0,126})")
+
+
+def attachment_type(content_type: str) -> tuple[str, str]:
+    """The (maintype, subtype) of an attachment: the stored type when it is a
+    plain ``type/subtype``, else ``application/octet-stream`` (a stored value
+    never reaches a header as it came)."""
+    found = _MIME_TYPE.fullmatch(content_type.strip().lower())
+    return (found.group(1), found.group(2)) if found else ("application", "octet-stream")
+
+
 def build(mail: Outgoing) -> EmailMessage:
-    """The MIME message: text (and HTML) alternative, attachments, threading headers."""
+    """The MIME message: text (and HTML) alternative, attachments, threading headers.
+
+    Header values (addresses, names, subject, Message-IDs, file names) are made
+    one line first (see the module); the bodies are not changed.
+    """
     message = EmailMessage()
-    message["Message-ID"] = mail.message_id
+    message["Message-ID"] = clean_line(mail.message_id)
     message["Date"] = format_datetime(utcnow())
-    message["From"] = formataddr((mail.from_name, mail.from_address))
-    message["To"] = mail.to_address
-    message["Subject"] = mail.subject
+    message["From"] = formataddr((clean_line(mail.from_name), clean_line(mail.from_address)))
+    message["To"] = clean_line(mail.to_address)
+    message["Subject"] = clean_line(mail.subject)
     if mail.in_reply_to:
-        message["In-Reply-To"] = mail.in_reply_to
+        message["In-Reply-To"] = clean_line(mail.in_reply_to)
     if mail.references:
-        message["References"] = " ".join(mail.references)
+        message["References"] = " ".join(clean_line(key) for key in mail.references)
     if mail.auto_submitted:
         message["Auto-Submitted"] = "auto-replied"
         message["X-Auto-Response-Suppress"] = "All"
@@ -101,11 +127,8 @@ def build(mail: Outgoing) -> EmailMessage:
     if mail.html:
         message.add_alternative(mail.html, subtype="html", charset="utf-8")
     for item in mail.attachments:
-        maintype, _, subtype = item.content_type.partition("/")
+        maintype, subtype = attachment_type(item.content_type)
         message.add_attachment(
-            item.content,
-            maintype=maintype or "application",
-            subtype=subtype or "octet-stream",
-            filename=item.filename,
+            item.content, maintype=maintype, subtype=subtype, filename=clean_line(item.filename)
         )
     return message

@@ -6,7 +6,17 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from helpdesk.sla.reports import GroupBy, SlaReport, _aggregate, _finish, _percentile, report_csv
+import pytest
+
+from helpdesk.sla.reports import (
+    GroupBy,
+    SlaReport,
+    _aggregate,
+    _finish,
+    _percentile,
+    _safe,
+    report_csv,
+)
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
@@ -66,3 +76,25 @@ def test_the_csv_has_a_line_per_group_and_neutralises_formulas() -> None:
     assert rows[0]["res_met"] == "1"
     assert rows[0]["res_compliance_pct"] == "100.0"
     assert rows[0]["res_median_hours"] == "1.0"
+
+
+@pytest.mark.parametrize(
+    ("name", "neutralised"),
+    [
+        ("=HYPERLINK(evil)", True),
+        ("+1+1", True),
+        ("-2+3", True),
+        ("@SUM(A1)", True),
+        ("\n=1+1", True),  # a leading line feed
+        ("  =1+1", True),  # leading spaces
+        ("\u3000=1+1", True),  # an ideographic space
+        ("＝1+1", True),  # full-width equals sign
+        ("＋1", True),
+        ("\t1", True),
+        ("Nhóm Hỗ trợ", False),
+        ("A=B", False),
+        ("", False),
+    ],
+)
+def test_csv_names_cannot_start_a_formula(name: str, neutralised: bool) -> None:
+    assert _safe(name) == ("'" + name if neutralised else name)
