@@ -18,17 +18,13 @@ from helpdesk.policy import Principal
 from helpdesk.services import agents
 from helpdesk.text import normalize_email
 from helpdesk.web import sessions
+from helpdesk.web.clients import client_address
 from helpdesk.web.guards import open_principal
 
 LOGIN_WINDOW_SECONDS = 15 * 60
 LOGIN_LIMIT_PER_EMAIL = 10  # attempts per address and window
 LOGIN_LIMIT_PER_IP = 50  # attempts per client address and window (offices share one)
 PUBLIC = {"public": True}
-
-
-def client_ip(request: Request[Any, Any, Any]) -> str:
-    """The address the request came from (the proxy's, when behind one)."""
-    return request.client.host if request.client else "unknown"
 
 
 def _login_page(
@@ -68,7 +64,7 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
     target = safe_next(text(form, "next"))
     try:
         await ratelimit.check(
-            f"console-login:ip:{client_ip(request)}", LOGIN_LIMIT_PER_IP, LOGIN_WINDOW_SECONDS
+            f"console-login:ip:{client_address(request)}", LOGIN_LIMIT_PER_IP, LOGIN_WINDOW_SECONDS
         )
         await ratelimit.check(
             f"console-login:email:{normalize_email(email)}",

@@ -7,6 +7,7 @@ a :class:`~helpdesk.errors.ConfigError` that names the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -43,6 +44,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     chat_origins: tuple[str, ...] = ()
     """Other sites allowed to embed the chat widget (``https://shop.example``);
     empty: only pages of the helpdesk's own origin may open a chat socket."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of the reverse proxies whose ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` are believed (``HELPDESK_TRUSTED_PROXIES``, e.g.
+    ``127.0.0.1`` or ``10.0.0.0/8``); empty: none, the client address is the
+    connection's peer. Rate limits and the stored client address use it."""
     db_connect_timeout: float = 5.0
     """Seconds to open a PostgreSQL connection."""
     db_acquire_timeout: float = 5.0
@@ -129,6 +135,23 @@ def _positive_int(name: str, value: str) -> int:
     if number <= 0:
         raise ConfigError(f"{name}: must be greater than zero")
     return number
+
+
+def _trusted_proxies(value: str) -> tuple[str, ...]:
+    """``HELPDESK_TRUSTED_PROXIES``: comma-separated IP addresses or networks, no ``*``."""
+    proxies: list[str] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            network = ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ConfigError(
+                f"HELPDESK_TRUSTED_PROXIES: {item!r} is not an IP address or network "
+                "like 127.0.0.1 or 10.0.0.0/8"
+            ) from exc
+        proxies.append(str(network) if "/" in item else str(network.network_address))
+    return tuple(proxies)
 
 
 def _chat_origins(value: str) -> tuple[str, ...]:
@@ -230,6 +253,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         redis_namespace=_redis_namespace(env.get("HELPDESK_REDIS_NAMESPACE", "helpdesk")),
         chat_origins=_chat_origins(env.get("HELPDESK_CHAT_ORIGINS", "")),
+        trusted_proxies=_trusted_proxies(env.get("HELPDESK_TRUSTED_PROXIES", "")),
         db_connect_timeout=_seconds(env, "HELPDESK_DB_CONNECT_TIMEOUT", "5"),
         db_acquire_timeout=_seconds(env, "HELPDESK_DB_ACQUIRE_TIMEOUT", "5"),
         db_statement_timeout=_optional_seconds(env, "HELPDESK_DB_STATEMENT_TIMEOUT", "30"),

@@ -32,8 +32,3 @@ def page(
     if request.query_params.get("lang") == locale:
         response.set_cookie(LANG_COOKIE, locale, max_age=365 * 24 * 3600, samesite="lax")
     return response
-
-
-def client_ip(request: Request[Any, Any, Any]) -> str:
-    """The address the request came from (the proxy's, when behind one)."""
-    return request.client.host if request.client else "unknown"

@@ -17,10 +17,11 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from helpdesk import ratelimit
+from helpdesk.web.clients import client_address
 from helpdesk.web.errors import error_text, page_exception_handlers
 from knowledge_base import feedback, search, services, suggest
 from knowledge_base.schemas import FeedbackIn, SearchQuery
-from portal._pages import client_ip, page, request_locale
+from portal._pages import page, request_locale
 
 AnyRequest = Request[Any, Any, Any]
 SearchText = Annotated[str, Parameter(max_length=200)]
@@ -50,7 +51,9 @@ async def search_page(
     locale = request_locale(request)
     results = None
     if q.strip():
-        await ratelimit.check(f"kb-portal-search:ip:{client_ip(request)}", SEARCH_PER_MINUTE, 60)
+        await ratelimit.check(
+            f"kb-portal-search:ip:{client_address(request)}", SEARCH_PER_MINUTE, 60
+        )
         results = await search.search_public(SearchQuery(q=q, locale=locale, limit=20))
     return page(request, "portal/kb_search.html", q=q, results=results)
 
@@ -75,7 +78,7 @@ async def article_page(request: AnyRequest, article_id: ArticleId) -> Template:
 @post("/articles/{article_id:int}/feedback", include_in_schema=False, status_code=303)
 async def answer_feedback(request: AnyRequest, article_id: ArticleId) -> Redirect:
     """Store "Was this helpful?" (yes/no and an optional comment), then thank the reader."""
-    await ratelimit.check(f"kb-feedback:ip:{client_ip(request)}", FEEDBACK_PER_HOUR, 3600)
+    await ratelimit.check(f"kb-feedback:ip:{client_address(request)}", FEEDBACK_PER_HOUR, 3600)
     form = await request.form()
     data = FeedbackIn(
         helpful=form.get("helpful") == "yes",
@@ -89,7 +92,7 @@ async def answer_feedback(request: AnyRequest, article_id: ArticleId) -> Redirec
 @post("/shown", include_in_schema=False, status_code=204)
 async def suggestions_shown(request: AnyRequest) -> None:
     """The request form ``t`` showed the articles ``ids`` (comma-separated)."""
-    await ratelimit.check(f"kb-shown:ip:{client_ip(request)}", SHOWN_PER_MINUTE, 60)
+    await ratelimit.check(f"kb-shown:ip:{client_address(request)}", SHOWN_PER_MINUTE, 60)
     form = await request.form()
     ids = [
         int(i) for i in str(form.get("ids") or "").split(",")[:10] if i.isdigit() and len(i) < 10

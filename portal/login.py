@@ -9,7 +9,7 @@ from litestar.response import Redirect, Template
 
 from helpdesk.services import portal_access
 from helpdesk.web import sessions
-from portal._pages import client_ip
+from helpdesk.web.clients import client_address
 from portal._render import PathToken, portal_page
 
 PUBLIC = {"public": True}
@@ -35,7 +35,7 @@ async def request_link(request: Request[Any, Any, Any]) -> Template:
     if "@" not in email:
         return portal_page(request, "portal/login.html", status_code=422, email=email, error=True)
     await portal_access.request_login_link(
-        email, client_ip=client_ip(request), base_url=request.app.state.settings.base_url
+        email, client_ip=client_address(request), base_url=request.app.state.settings.base_url
     )
     return portal_page(request, "portal/login_sent.html", email=email)
 

@@ -17,10 +17,11 @@ from helpdesk.channels.webform import (
 )
 from helpdesk.errors import HelpdeskError
 from helpdesk.i18n import translator
+from helpdesk.web.clients import client_address
 from helpdesk.web.errors import error_text
 from helpdesk.web.uploads import uploaded_files
 from knowledge_base.feedback import mark_submitted
-from portal._pages import client_ip, page, request_locale
+from portal._pages import page, request_locale
 
 FIELDS = ("name", "email", "subject", "message")
 
@@ -58,7 +59,7 @@ async def submit_form(request: Request[Any, Any, Any]) -> Template:
         )
         receipt = await _submit(
             data,
-            client_ip(request),
+            client_address(request),
             str(form.get("idempotency_key") or ""),
             str(form.get("kb_token") or ""),
         )

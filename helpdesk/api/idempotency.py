@@ -41,6 +41,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from helpdesk import idempotency
 from helpdesk.policy import Principal
+from helpdesk.web.clients import client_address
 
 __all__ = [
     "HEADER",
@@ -69,7 +70,7 @@ def _key_scope(request: Request[Any, Any, Any]) -> str:
     principal = request.state.get("principal")
     if isinstance(principal, Principal) and principal.id is not None:
         return f"{principal.kind}:{principal.id}"
-    return f"public:{request.client.host if request.client else 'unknown'}"
+    return f"public:{client_address(request)}"
 
 
 def _target(scope: Scope) -> str:

@@ -36,11 +36,20 @@ WEB_APP_FACTORY = "helpdesk.app:create_app"
 it reads the settings and, in scale-out mode, starts no worker."""
 
 
-def uvicorn_options(host: str, port: int, *, access_log: bool, grace: float) -> dict[str, Any]:
+def uvicorn_options(
+    host: str,
+    port: int,
+    *,
+    access_log: bool,
+    grace: float,
+    trusted_proxies: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """The server settings shared by ``run`` and ``web``.
 
     ``timeout_graceful_shutdown`` (half of the ``grace`` seconds) bounds the
-    wait for open requests and websockets on stop.
+    wait for open requests and websockets on stop. ``X-Forwarded-*`` headers
+    are believed only from ``trusted_proxies`` (none by default; uvicorn's own
+    default would trust any local client).
     """
     return {
         "host": host,
@@ -52,6 +61,8 @@ def uvicorn_options(host: str, port: int, *, access_log: bool, grace: float) -> 
         "access_log": access_log,
         "server_header": False,
         "timeout_graceful_shutdown": max(grace / 2, 1.0),
+        "proxy_headers": bool(trusted_proxies),
+        "forwarded_allow_ips": list(trusted_proxies),
         "log_config": log_config(),
     }
 
@@ -144,18 +155,30 @@ def run_all_in_one(settings: Settings, *, host: str, port: int, access_log: bool
     """
     app = create_app(settings, run_worker=True, run_mail=True)
     grace = settings.shutdown_grace_seconds
-    options = uvicorn_options(host, port, access_log=access_log, grace=grace)
+    options = uvicorn_options(
+        host, port, access_log=access_log, grace=grace, trusted_proxies=settings.trusted_proxies
+    )
     _serve(uvicorn.Config(app, **options), grace)
 
 
-def run_web(*, host: str, port: int, workers: int, access_log: bool, grace: float) -> None:
+def run_web(
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    access_log: bool,
+    grace: float,
+    trusted_proxies: tuple[str, ...] = (),
+) -> None:
     """Serve :data:`WEB_APP_FACTORY` in ``workers`` processes sharing the port.
 
     Each process builds its own app from the settings; none runs a worker.
     With one process it runs in this one. Everything has exited ``grace``
     seconds after SIGTERM/SIGINT at the latest.
     """
-    options = uvicorn_options(host, port, access_log=access_log, grace=grace)
+    options = uvicorn_options(
+        host, port, access_log=access_log, grace=grace, trusted_proxies=trusted_proxies
+    )
     config = uvicorn.Config(WEB_APP_FACTORY, factory=True, workers=workers, **options)
     if workers == 1:
         _serve(config, grace)

@@ -98,3 +98,12 @@ def test_scale_out_requires_an_explicit_secret(tmp_path):
 
 def test_empty_redis_url_means_embedded(tmp_path):
     assert load_settings(env(tmp_path, HELPDESK_REDIS_URL="")).embedded
+
+
+def test_trusted_proxies_are_none_by_default_and_validated(tmp_path):
+    assert load_settings(env(tmp_path)).trusted_proxies == ()
+    given = env(tmp_path, HELPDESK_TRUSTED_PROXIES=" 127.0.0.1, 10.0.0.0/8 ,::1")
+    assert load_settings(given).trusted_proxies == ("127.0.0.1", "10.0.0.0/8", "::1")
+    for wrong in ("*", "proxy.example", "10.0.0.0/33"):
+        with pytest.raises(ConfigError, match="HELPDESK_TRUSTED_PROXIES"):
+            load_settings(env(tmp_path, HELPDESK_TRUSTED_PROXIES=wrong))

@@ -20,8 +20,10 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 from piccolo.engine.base import Engine
 
+from helpdesk import events
 from helpdesk.db import bind_engine, close_pool, create_engine, is_postgres, start_pool
 from helpdesk.migrations import migrate
+from helpdesk.sla.tracking import track_event
 from tests.integration.migrations.schema import Schema, read_schema
 
 POSTGRES_URL = os.environ.get(
@@ -111,12 +113,15 @@ async def shut_engine(engine: Engine[Any]) -> None:
 @pytest.fixture
 async def fresh_engine(empty_databases: EmptyDatabases) -> AsyncIterator[Engine[Any]]:
     """An engine on a brand-new, empty database (not the shared test database),
-    with the live tables bound to it."""
+    with the live tables bound to it, and the SLA clocks following the events
+    (as in the app, whatever an earlier test left configured)."""
     engine = await empty_databases.engine()
     await open_engine(engine)
+    events.configure(None, reactors=[track_event])
     try:
         yield engine
     finally:
+        events.configure(None)
         await shut_engine(engine)
         await empty_databases.drop()
 

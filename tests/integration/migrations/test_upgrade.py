@@ -146,12 +146,13 @@ STEP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
             "sla_policies",
             "(name, position, enabled, conditions, targets, warn_percent, escalation, calendar, "
             "version, created_at, updated_at) VALUES ('Chuẩn', 0, true, '{}', "
-            f"'{{\"first_response\": 240}}', 80, '{{}}', 1, 1, {NOW}, {NOW})",
+            f'\'{{"normal": {{"first_response": "PT4H"}}}}\', 80, \'{{}}\', 1, 1, {NOW}, {NOW})',
         ),
         (
             "case_sla_timers",
             '("case", metric, policy_id, policy_version, timer, active, paused, started_at, '
-            "due_at, fire_at, updated_at) VALUES (1, 'first_response', 1, 1, '{}', true, false, "
+            "due_at, fire_at, updated_at) VALUES (1, 'first_response', 1, 1, "
+            '\'{"target": "PT4H", "started_at": "2026-01-05T02:00:00Z"}\', true, false, '
             f"{NOW}, {NOW}, {NOW}, {NOW})",
         ),
     ),
@@ -237,6 +238,34 @@ STEP_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
         ),
     ),
     "m0013_outbound_mail_repair": (),
+    "m0014_verified_addresses": (
+        (
+            "customer_emails",
+            "(customer, address, is_primary, verified_at, added_by_staff) "
+            "VALUES (1, 'moi@anbinh.vn', false, NULL, true)",
+        ),
+    ),
+    "m0015_secrets_at_rest": (
+        (
+            "api_tokens",
+            "(agent, name, token_hash, created_at, revoked, revoked_at) "
+            f"VALUES (1, 'old laptop', '{'cd' * 32}', {NOW}, true, {NOW})",
+        ),
+        (
+            "outbound_mail",
+            '("case", mailbox, kind, to_address, message_id, subject, body_text, status, '
+            "created_at) VALUES (1, 1, 'survey', 'an@anbinh.vn', '<s1@support.test>', "
+            "'Góp ý', 'https://x.vn/support/survey/{{token:survey:1.1764300000000000}}', "
+            f"'pending', {NOW})",
+        ),
+    ),
+    "m0016_chat_contacts": (
+        (
+            "chat_contacts",
+            '(customer, "case", name, address, created_at) '
+            f"VALUES (1, 1, 'Khách chat', 'an@khach.vn', {NOW})",
+        ),
+    ),
 }
 
 
