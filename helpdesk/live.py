@@ -43,9 +43,9 @@ rights, without a query (cheap enough for every frame of every connection):
   judged as they would have been, with the new rights. Only connections with
   such a driver (:meth:`LiveHub.watch_access`) are held.
 
-Presence (who is viewing a case, who is typing) is ephemeral: published on
-``presence:case:N`` without sequence numbers and never stored; while Redis
-is down it is not delivered at all.
+Presence (who is viewing a case, who is typing) is relayed by
+:class:`~helpdesk.live_presence.PresenceRelay`; a connection's own side is
+:class:`~helpdesk.live_connection.LiveConnection`.
 
 Logged: one warning when the pub/sub connection is lost and one line when it
 is back, not one per retry.
@@ -61,15 +61,21 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import msgspec
 
-from helpdesk.errors import NotFoundError, PermissionDeniedError, ValidationError
+from helpdesk.errors import NotFoundError, PermissionDeniedError
 from helpdesk.events import events_since, last_seq
-from helpdesk.policy import CaseScope, Principal, case_scope
+from helpdesk.live_connection import (
+    HeldFrame,
+    LiveConnection,
+    encode_frame,
+    run_guarded,
+)
+from helpdesk.live_presence import PRESENCE_PREFIX, PresenceRelay
+from helpdesk.policy import Principal
 from helpdesk.pubsub import PubSub, StreamFrame, Subscription
-from helpdesk.services.lookup import case_row, visible_case_row
+from helpdesk.services.lookup import case_row
 from helpdesk.stream_access import (
     Facts,
     authorize_stream,
@@ -102,150 +108,18 @@ _DENIED = "permission_denied"
 MAX_BACKLOG = 500
 """Missed frames replayed on (re)subscription; beyond that the client reloads."""
 
-QUEUE_SIZE = 2000
 RECONCILE_SECONDS = 5.0
 """How often the hub compares its streams with the outbox counters, so that a
 frame lost by pub/sub is delivered even when nothing follows it."""
 OUTAGE_RECONCILE_SECONDS = 1.0
 """The same, while the hub has no pub/sub connection: the outbox is then the only way."""
-_PRESENCE = "presence:"
 _RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 _encoder = msgspec.json.Encoder()
 
 
-def encode_frame(frame: StreamFrame, payload: dict[str, Any] | None = None) -> str:
-    """The JSON text of an ``event`` message (encoded once, sent to every subscriber);
-    ``payload`` replaces the frame's own (a reduced view of it)."""
-    message = {"type": "event", "stream": frame.stream, "seq": frame.seq, "event": frame.type,
-               "payload": frame.payload if payload is None else payload}  # fmt: skip
-    return _encoder.encode(message).decode()
-
-
-class _Held(msgspec.Struct, frozen=True):
-    """A frame held for a connection whose rights are being re-read, with what
-    it needs to be judged later as it would have been at once."""
-
-    frame: StreamFrame
-    text: str | None
-    before: Facts | None = None
-    after: Facts | None = None
-    moved: Facts | None = None
-
-
-class LiveConnection:
-    """One websocket's subscriptions and its outgoing queue of JSON texts
-    (None at the end: the connection must close)."""
-
-    def __init__(self, principal: Principal, name: str = "") -> None:
-        self.principal = principal
-        self.name = name
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_SIZE)
-        self.last_sent: dict[str, int] = {}
-        self._backfilling: dict[str, list[StreamFrame]] = {}
-        self.closed = False
-        self.access_changed = asyncio.Event()
-        """Set when the principal's access may have changed: re-check before sending."""
-        self.rechecked = False
-        """True when a driver re-reads the rights after a change (:meth:`LiveHub.watch_access`)."""
-        self._held: list[_Held] | None = None
-        self._generation = 0
-
-    @property
-    def principal(self) -> Principal:
-        """Who this connection acts for, with the rights last read."""
-        return self._principal
-
-    @principal.setter
-    def principal(self, principal: Principal) -> None:
-        self._principal = principal
-        self.scope: CaseScope = case_scope(principal)
-
-    @property
-    def suspended(self) -> bool:
-        """True from a change of rights until they are re-read: frames are held."""
-        return self._held is not None
-
-    def suspend(self) -> None:
-        """Hold every frame from now until the rights are re-read (and ask for that)."""
-        if self._held is None:
-            self._held = []
-        self._generation += 1
-        self.access_changed.set()
-
-    def hold(self, held: _Held) -> None:
-        """Keep a frame until the rights are re-read; too many: the client reloads."""
-        if self._held is None:
-            return
-        if len(self._held) >= QUEUE_SIZE:
-            self._held = None
-            self._overflow()
-            return
-        self._held.append(held)
-
-    def deliver(self, frame: StreamFrame, text: str | None = None) -> None:
-        """Queue ``frame`` (``text``: its encoding, when already made) unless already
-        sent; hold it while its stream is being backfilled or the rights re-read."""
-        held = self._backfilling.get(frame.stream)
-        if held is not None:
-            held.append(frame)
-            return
-        if self._held is not None:
-            self.hold(_Held(frame, text))
-            return
-        if frame.seq <= self.last_sent.get(frame.stream, 0):
-            return
-        self.last_sent[frame.stream] = frame.seq
-        self._push(text if text is not None else encode_frame(frame))
-
-    def follows(self, text: str | None) -> bool:
-        """False for a queued event of a stream no longer followed."""
-        stream = _event_stream(text)
-        return stream is None or stream in self.last_sent
-
-    def drop_unfollowed(self) -> None:
-        """Drop the queued events of streams no longer followed (after re-authorising)."""
-        kept: list[str | None] = []
-        with contextlib.suppress(asyncio.QueueEmpty):
-            while True:
-                kept.append(self.queue.get_nowait())
-        for text in kept:
-            if self.follows(text):
-                self.queue.put_nowait(text)
-
-    def put(self, message: dict[str, Any]) -> None:
-        """Queue a message other than an event (``subscribed``, ``reload``, ``error``…)."""
-        self._push(_encoder.encode(message).decode())
-
-    def _push(self, text: str) -> None:
-        """Queue a text; a full queue means the client fell behind: tell it to reload."""
-        if self.closed:
-            return
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            self._overflow()
-
-    def _overflow(self) -> None:
-        self.closed = True
-        with contextlib.suppress(asyncio.QueueEmpty):
-            while True:
-                self.queue.get_nowait()
-        reload = {"type": "reload", "stream": "*", "reason": "too_slow"}
-        self.queue.put_nowait(_encoder.encode(reload).decode())
-        self.queue.put_nowait(None)
-
-
-def _event_stream(text: str | None) -> str | None:
-    """The stream of a queued ``event`` text; None for anything else."""
-    if text is None or not text.startswith('{"type":"event"'):
-        return None
-    stream = msgspec.json.decode(text).get("stream")
-    return stream if isinstance(stream, str) else None
-
-
-class LiveHub:
+class LiveHub(PresenceRelay):
     """Fan-out of one web process: every stream in, each frame to its subscribers."""
 
     def __init__(self, pubsub: PubSub, *, reconcile_seconds: float = RECONCILE_SECONDS) -> None:
@@ -500,7 +374,7 @@ class LiveHub:
     # --- dispatch -----------------------------------------------------------
 
     async def _dispatch(self, frame: StreamFrame) -> None:
-        if frame.stream.startswith(_PRESENCE):
+        if frame.stream.startswith(PRESENCE_PREFIX):
             self._presence(frame)
             return
         subscribers = self._subscribers.get(frame.stream)
@@ -555,13 +429,13 @@ class LiveHub:
                 if connection._held is None:
                     connection.deliver(frame, text)
                 else:
-                    connection.hold(_Held(frame, text))
+                    connection.hold(HeldFrame(frame, text))
             return
         for connection in subscribers:
             if connection._held is None:
                 self._pass(connection, frame, text, before, after, moved)
             else:
-                connection.hold(_Held(frame, text, before, after, moved))
+                connection.hold(HeldFrame(frame, text, before, after, moved))
 
     def _pass(
         self,
@@ -634,96 +508,6 @@ class LiveHub:
             if not connection.scope.allows(self._facts[stream]):
                 self._leave(connection, stream)
 
-    # --- presence -----------------------------------------------------------
-
-    async def announce(self, connection: LiveConnection, case_id: int, state: str) -> None:
-        """Tell the other viewers of a case that this agent is viewing, typing or left."""
-        if state not in ("viewing", "typing", "left"):
-            raise ValidationError("state must be viewing, typing or left", field="state")
-        stream = f"case:{case_id}"
-        if stream not in connection.last_sent:
-            raise NotFoundError(f"not following {stream}")
-        payload = {
-            "case_id": case_id,
-            "agent_id": connection.principal.id,
-            "name": connection.name,
-            "state": state,
-        }
-        frame = StreamFrame(stream=f"{_PRESENCE}{stream}", seq=0, type="presence", payload=payload)
-        await self._pubsub.publish(frame)
-
-    def _presence(self, frame: StreamFrame) -> None:
-        stream = frame.stream.removeprefix(_PRESENCE)
-        text = _encoder.encode({"type": "presence", **frame.payload}).decode()
-        facts, author = self._facts.get(stream), frame.payload.get("agent_id")
-        for connection in list(self._subscribers.get(stream, ())):
-            if connection.principal.id != author and _sees(connection, facts):
-                connection._push(text)
-        watchers = self._presence_watchers.get(stream)
-        state = frame.payload.get("state")
-        if watchers and isinstance(frame.payload.get("agent_id"), int) and state != "viewing":
-            staff = {"type": "presence", "case_id": frame.payload.get("case_id"),
-                     "name": frame.payload.get("name"), "state": state}  # fmt: skip
-            staff_text = _encoder.encode(staff).decode()
-            for connection in list(watchers):
-                if _sees(connection, facts):
-                    connection._push(staff_text)
-
-    async def watch_presence(self, connection: LiveConnection, case_id: int) -> None:
-        """Receive the staff's typing/left presence of one case without following
-        its stream (case streams carry internal notes, customers never follow them).
-
-        Checked by the policy (the case must be visible to the principal). Watchers
-        get ``{"type": "presence", "case_id", "name", "state"}`` for agents'
-        ``typing`` and ``left`` only: no agent id, nothing from customers.
-        """
-        row = await visible_case_row(connection.principal, case_id)
-        stream = f"case:{case_id}"
-        self._facts.setdefault(stream, case_facts(row))
-        self._presence_watchers.setdefault(stream, set()).add(connection)
-
-    def unwatch_presence(self, connection: LiveConnection) -> None:
-        """Stop every presence watch of ``connection`` (idempotent)."""
-        for stream in list(self._presence_watchers):
-            self._unwatch_presence_of(connection, stream)
-
-    def _unwatch_presence_of(self, connection: LiveConnection, stream: str) -> None:
-        watchers = self._presence_watchers.get(stream)
-        if watchers is None:
-            return
-        watchers.discard(connection)
-        if not watchers:
-            del self._presence_watchers[stream]
-            if stream not in self._subscribers:
-                self._facts.pop(stream, None)
-
-    async def announce_customer(self, connection: LiveConnection, case_id: int, state: str) -> None:
-        """Tell the staff on a watched case that its customer is typing or left.
-
-        The frame's ``agent_id`` is the string ``"customer:N"`` (truthy, never an
-        agent's number), so the console's script shows it like an agent's
-        presence with the customer's name, and watchers never receive it back.
-        """
-        if state not in ("typing", "left"):
-            raise ValidationError("state must be typing or left", field="state")
-        stream = f"case:{case_id}"
-        if connection not in self._presence_watchers.get(stream, ()):
-            raise NotFoundError(f"not watching {stream}")
-        payload = {
-            "case_id": case_id,
-            "agent_id": f"customer:{connection.principal.id}",
-            "customer_id": connection.principal.id,
-            "name": connection.name,
-            "state": state,
-        }
-        frame = StreamFrame(stream=f"{_PRESENCE}{stream}", seq=0, type="presence", payload=payload)
-        await self._pubsub.publish(frame)
-
-
-def _sees(connection: LiveConnection, facts: Facts | None) -> bool:
-    """Whether a connection may get a case's presence now (never while held)."""
-    return connection._held is None and facts is not None and connection.scope.allows(facts)
-
 
 async def _streams_ahead_of(known: dict[str, int]) -> list[str]:
     """The streams whose outbox counter is past the number we know."""
@@ -735,30 +519,3 @@ async def _streams_ahead_of(known: dict[str, int]) -> list[str]:
         )
         ahead += [row["stream"] for row in rows if row["last_seq"] > known[row["stream"]]]
     return ahead
-
-
-async def run_guarded(
-    work: Callable[[], Awaitable[None]],
-    *,
-    what: str,
-    gone: tuple[type[BaseException], ...],
-    on_failure: Callable[[], Awaitable[None]],
-) -> None:
-    """Run one task of a websocket (``work()``, e.g. its sender) to its end, never silently.
-
-    An exception of a ``gone`` type (the client left) ends it quietly; any
-    other is logged with its traceback as ``what``, then ``on_failure()``
-    runs (the handlers close the socket there, so that the client reconnects
-    and resumes from its last number rather than stay open and stale).
-    Cancellation propagates.
-    """
-    try:
-        await work()
-    except gone:
-        logger.debug("%s: the client left", what)
-    except Exception:
-        logger.exception("%s failed; closing the connection", what)
-        try:
-            await on_failure()
-        except Exception:
-            logger.debug("%s: closing after a failure failed too", what, exc_info=True)

@@ -62,6 +62,7 @@ from helpdesk.i18n import negotiate, translator
 from helpdesk.live import LiveConnection, LiveHub, run_guarded
 from helpdesk.services.customers import principal_for_customer
 from helpdesk.settings import Settings
+from helpdesk.web.clients import client_address
 from helpdesk.web.sockets import BadFrameError, receive_request
 from portal._pages import page
 from portal._render import PathToken
@@ -118,7 +119,7 @@ class _Visitor:
         self.socket = socket
         self.hub = hub
         self.settings = settings
-        self.client_ip = socket.client.host if socket.client else "unknown"
+        self.client_ip = client_address(socket)
         self.locale: str = settings.default_locale
         self.team_id: int | None = None
         self.session: chat.ChatSession | None = None

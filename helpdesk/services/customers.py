@@ -12,8 +12,8 @@ Addresses and identity (see also :mod:`helpdesk.services.portal_access`):
   address by staff is audited, and the customer is told by a system mail in
   their language at their verified addresses (a removed verified address is
   told too);
-* staff may not remove a customer's last verified address
-  (:class:`LastVerifiedAddressError`, 409 ``last_verified_address``); an
+* staff may not remove a customer's last verified address (409
+  ``last_verified_address``, :mod:`helpdesk.services.customer_addresses`); an
   admin may (e.g. a mailbox the customer lost);
 * merging two customers (and merging cases of two customers, in
   :mod:`helpdesk.services.cases`) needs a confirmation naming both
@@ -45,6 +45,12 @@ from helpdesk.schemas import (
     CustomerUpdate,
 )
 from helpdesk.services import audit, web_sessions
+from helpdesk.services.customer_addresses import (
+    add_emails,
+    addresses_of,
+    mark_address_verified,
+    replace_emails,
+)
 from helpdesk.services.organizations import (
     ensure_may_join,
     get_organization,
@@ -73,13 +79,6 @@ class CrossOrganizationMergeError(PermissionDeniedError):
     title = "Only an admin may merge across organizations"
 
 
-class LastVerifiedAddressError(ConflictError):
-    """The change would remove the customer's last verified address."""
-
-    code = "last_verified_address"
-    title = "The last verified address cannot be removed"
-
-
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")
 
 
@@ -97,45 +96,8 @@ def _out(row: dict[str, Any], addresses: list[dict[str, Any]]) -> CustomerOut:
     )
 
 
-async def _addresses_of(customer_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """The address rows of each customer, primary first."""
-    result: dict[int, list[dict[str, Any]]] = {i: [] for i in customer_ids}
-    if customer_ids:
-        rows = (
-            await CustomerEmail.select()
-            .where(CustomerEmail.customer.is_in(customer_ids))
-            .order_by(CustomerEmail.is_primary, ascending=False)
-            .order_by(CustomerEmail.id)
-        )
-        for row in rows:
-            result[row["customer"]].append(row)
-    return result
-
-
 def _search_text(name: str, emails: list[str], phone: str) -> str:
     return fold(" ".join([name, *emails, phone]))
-
-
-async def _ensure_free(customer_id: int, addresses: list[str]) -> None:
-    taken = await CustomerEmail.select(CustomerEmail.address).where(
-        CustomerEmail.address.is_in(addresses or [""]) & (CustomerEmail.customer != customer_id)
-    )
-    if taken:
-        raise ConflictError(f"email already belongs to another customer: {taken[0]['address']}")
-
-
-async def _add_emails(customer_id: int, emails: list[str], *, by_staff: bool) -> None:
-    """Add new, unverified addresses (the first is primary)."""
-    addresses = list(dict.fromkeys(normalize_email(e) for e in emails))
-    await _ensure_free(customer_id, addresses)
-    await CustomerEmail.insert(
-        *(
-            CustomerEmail(
-                customer=customer_id, address=a, is_primary=i == 0, added_by_staff=by_staff
-            )
-            for i, a in enumerate(addresses)
-        )
-    )
 
 
 async def create_customer(principal: Principal, data: CustomerIn) -> CustomerOut:
@@ -162,7 +124,7 @@ async def create_customer(principal: Principal, data: CustomerIn) -> CustomerOut
             )
         )
         customer_id = rows[0]["id"]
-        await _add_emails(customer_id, data.emails, by_staff=principal.kind == "agent")
+        await add_emails(customer_id, data.emails, by_staff=principal.kind == "agent")
         await audit.record(principal, "customer.created", entity="customer", entity_id=customer_id)
     return await get_customer(principal, customer_id)
 
@@ -218,13 +180,6 @@ async def find_or_create_by_email(
     if winner is None:  # pragma: no cover - the conflicting row was committed
         raise ConflictError(f"could not create a customer for {normalized}")
     return winner
-
-
-async def mark_address_verified(address: str) -> None:
-    """Record that the owner of ``address`` proved it is theirs (kept when set before)."""
-    await CustomerEmail.update({CustomerEmail.verified_at: utcnow()}).where(
-        (CustomerEmail.address == normalize_email(address)) & CustomerEmail.verified_at.is_null()
-    )
 
 
 _OWNER_OF = (
@@ -287,7 +242,7 @@ async def get_customer(principal: Principal, customer_id: int) -> CustomerOut:
     row = await Customer.select().where(Customer.id == customer_id).first()
     if row is None:
         raise NotFoundError(f"customer {customer_id} not found")
-    addresses = await _addresses_of([customer_id])
+    addresses = await addresses_of([customer_id])
     return _out(row, addresses[customer_id])
 
 
@@ -301,7 +256,7 @@ async def list_customers(
     if text:
         query = query.where(Customer.search_text.like(f"%{_escape_like(fold(text))}%"))
     rows = await query.order_by(Customer.id).limit(limit)
-    addresses = await _addresses_of([row["id"] for row in rows])
+    addresses = await addresses_of([row["id"] for row in rows])
     return [_out(row, addresses[row["id"]]) for row in rows]
 
 
@@ -317,10 +272,10 @@ async def update_customer(
     Addresses kept keep what is known of them (verified, bounced); new ones
     are unverified and, added by an agent, grant nothing until the customer
     writes from them. The primary address is the first verified one of the
-    list (else the first the customer gave us, else the first: see
-    :func:`_primary_of`). The customer is told of added and removed
-    addresses at their verified addresses (:func:`_tell_customer`).
-    Raises :class:`LastVerifiedAddressError` when the list leaves out every
+    list (else the first the customer gave us, else the first). The
+    customer is told of added and removed addresses at their verified
+    addresses (:func:`helpdesk.services.customer_addresses.replace_emails`).
+    Raises ``LastVerifiedAddressError`` (409) when the list leaves out every
     verified address (admins may), and
     :class:`~helpdesk.errors.PermissionDeniedError` when moving the customer
     into an organization that shares visibility without
@@ -344,99 +299,13 @@ async def update_customer(
         emails = current.emails
         if data.emails is not UNSET:
             locale = data.locale if data.locale is not UNSET else current.locale
-            emails = await _replace_emails(principal, current, data.emails, locale)
+            emails = await replace_emails(principal, current, data.emails, locale)
         name = data.name if data.name is not UNSET else current.name
         phone = data.phone if data.phone is not UNSET else current.phone
         values[Customer.search_text] = _search_text(name, emails, phone)
         await Customer.update(values).where(Customer.id == customer_id)
         await audit.record(principal, "customer.updated", entity="customer", entity_id=customer_id)
     return await get_customer(principal, customer_id)
-
-
-async def _replace_emails(
-    principal: Principal, current: CustomerOut, emails: list[str], locale: str
-) -> list[str]:
-    """Make ``emails`` the customer's addresses; the new list, primary first."""
-    customer_id = current.id
-    wanted = list(dict.fromkeys(normalize_email(e) for e in emails))
-    rows = {r["address"]: r for r in (await _addresses_of([customer_id]))[customer_id]}
-    removed = [r for a, r in rows.items() if a not in wanted]
-    added = [a for a in wanted if a not in rows]
-    verified_kept = [rows[a] for a in wanted if a in rows and rows[a]["verified_at"] is not None]
-    if (
-        any(r["verified_at"] is not None for r in removed)
-        and not verified_kept
-        and not may(principal, Action.ADMINISTER)
-    ):
-        raise LastVerifiedAddressError(
-            f"customer {customer_id} would lose their last verified address"
-        )
-    await _ensure_free(customer_id, added)
-    if removed:
-        await CustomerEmail.delete().where(CustomerEmail.id.is_in([r["id"] for r in removed]))
-    inserted: list[dict[str, Any]] = []
-    if added:
-        by_staff = principal.kind == "agent"
-        inserted = await CustomerEmail.insert(
-            *(
-                CustomerEmail(customer=customer_id, address=a, added_by_staff=by_staff)
-                for a in added
-            )
-        ).returning(CustomerEmail.id, CustomerEmail.address)
-    primary = _primary_of(wanted, rows)
-    await CustomerEmail.update({CustomerEmail.is_primary: False}).where(
-        (CustomerEmail.customer == customer_id) & (CustomerEmail.address != primary)
-    )
-    await CustomerEmail.update({CustomerEmail.is_primary: True}).where(
-        CustomerEmail.address == primary
-    )
-    if removed or added:
-        changes = {"emails_added": added, "emails_removed": [r["address"] for r in removed]}
-        await audit.record(
-            principal, "customer.emails_changed", entity="customer", entity_id=customer_id,
-            changes=changes,
-        )  # fmt: skip
-        told = [(r["id"], r["address"]) for r in verified_kept]
-        for row in inserted:
-            await _tell_customer(current.name, locale, "address_added", row, told)
-        for row in removed:
-            also = [(row["id"], row["address"])] if row["verified_at"] is not None else []
-            await _tell_customer(current.name, locale, "address_removed", row, told + also)
-    return [primary, *(a for a in wanted if a != primary)]
-
-
-def _primary_of(wanted: list[str], rows: dict[str, dict[str, Any]]) -> str:
-    """The primary address of the list ``wanted`` (``rows``: the addresses known
-    before): the first verified one, else the first the customer gave us
-    (not typed by staff), else the first. Replies go to the primary address
-    first, so an address staff typed in never takes it from the customer's."""
-    kept = [rows[a] for a in wanted if a in rows]
-    for row in kept:
-        if row["verified_at"] is not None:
-            return str(row["address"])
-    for row in kept:
-        if not row["added_by_staff"]:
-            return str(row["address"])
-    return wanted[0]
-
-
-async def _tell_customer(
-    name: str, locale: str, kind: str, changed: dict[str, Any], recipients: list[tuple[int, str]]
-) -> None:
-    """Queue a system mail ``kind`` about the address row ``changed`` to each
-    ``(address id, address)`` of ``recipients`` (in the caller's transaction).
-
-    One mail per recipient and change: the Message-ID key is made of the two
-    row ids, so queueing it again queues nothing.
-    """
-    # Imported here: the mail modules import this one (through the survey tokens).
-    from helpdesk.channels.email.system_mail import queue_system_mail, render_system_mail
-
-    subject, text = render_system_mail(kind, locale, name=name, address=changed["address"])
-    for recipient_id, address in recipients:
-        await queue_system_mail(
-            address, kind=kind, key=f"{changed['id']}-{recipient_id}", subject=subject, text=text
-        )
 
 
 async def check_merge_allowed(
