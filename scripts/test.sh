@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything and run the whole test suite, as CI does:
 #   ruff check, ruff format --check, mypy --strict, then pytest (SQLite and
-#   PostgreSQL, real Redis). Arguments are passed on to pytest.
+#   PostgreSQL, real Redis). Arguments are passed on to pytest; without any,
+#   the suite runs on one pytest worker per core, then the serial tests alone.
 #
 # PostgreSQL: HELPDESK_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test).
 # Redis:      HELPDESK_TEST_REDIS_URL    (default redis://127.0.0.1:6379/0).
@@ -279,11 +280,34 @@ main() {
     ensure_apt_packages chromium -- chromium # the browser tests (tests/e2e) drive Debian's Chromium
 
     local rc=0
+    if (($# > 0)); then
+        run_pytest "$@" || rc=$?
+    else
+        # Two parts: everything but the serial tests on one process per core
+        # (each worker has its own database and Redis namespace), then the
+        # tests that kill processes or stop services, alone.
+        run_pytest -n "$(test_workers)" -m "not serial" || rc=$?
+        run_pytest -m serial || rc=$?
+    fi
+    return "$rc"
+}
+
+# test_workers: HELPDESK_TEST_WORKERS, else one pytest worker per core (at least 2).
+test_workers() {
+    local n=${HELPDESK_TEST_WORKERS:-$(nproc)}
+    ((n >= 2)) || n=2
+    echo "$n"
+}
+
+# run_pytest ARGS: one pytest run; zero collected tests is a failure.
+run_pytest() {
+    local rc=0
     step pytest -q -p no:cacheprovider "$@" || rc=$?
     if ((rc == 5)); then
-        die "pytest collected no tests (exit code 5); a run with zero tests is a failure"
+        log "pytest collected no tests (exit code 5); a run with zero tests is a failure"
+    elif ((rc != 0)); then
+        log "pytest failed (exit code $rc)"
     fi
-    ((rc == 0)) || log "pytest failed (exit code $rc)"
     return "$rc"
 }
 

@@ -35,6 +35,8 @@ from websockets.sync.client import connect as websocket_connect
 from tests.conftest import POSTGRES_URL
 from tests.integration._processes import Daemon, Daemons, free_port, helpdesk_env
 
+pytestmark = pytest.mark.serial  # kills processes or stops services: runs alone (scripts/test.sh)
+
 GRACE = 8.0
 """HELPDESK_SHUTDOWN_GRACE_SECONDS of the processes under test."""
 FAULT_SETTINGS = {

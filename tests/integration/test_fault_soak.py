@@ -19,7 +19,7 @@ from tests.integration._processes import PrivateRedis, reset_postgres
 from tests.mailservers import SmtpSink
 from tests.soak import SoakConfig, Stack, run_soak
 
-pytestmark = pytest.mark.timeout(400)
+pytestmark = [pytest.mark.timeout(400), pytest.mark.serial]
 
 
 @pytest.fixture

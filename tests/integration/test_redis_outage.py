@@ -45,6 +45,8 @@ from tests.conftest import EventLog
 from tests.factories import make_agent, make_case, make_team
 from tests.integration._processes import PrivateRedis, delete_namespace
 
+pytestmark = pytest.mark.serial  # kills processes or stops services: runs alone (scripts/test.sh)
+
 NAMESPACE = "outage-test"
 
 

@@ -39,6 +39,8 @@ from tests.integration._processes import (
     reset_postgres,
 )
 
+pytestmark = pytest.mark.serial  # kills processes or stops services: runs alone (scripts/test.sh)
+
 NAMESPACE = "helpdesk-outage"
 PASSWORD = "mật-khẩu-đủ-dài-1"
 EMAIL = "lan@outage.test"

@@ -30,6 +30,8 @@ from helpdesk.tables import AuditEntry, Case
 from tests.factories import make_case
 from tests.integration._processes import Daemons, free_port, helpdesk_env, reset_postgres
 
+pytestmark = pytest.mark.serial  # kills processes or stops services: runs alone (scripts/test.sh)
+
 
 async def wait_routed(case_ids: list[int], within: float = 20.0) -> list[dict[str, Any]]:
     """Poll until every case has ``routed_at``; return their rows."""

@@ -32,6 +32,8 @@ from tests.integration.email._mail import (
 )
 from tests.mailservers import MailboxUser, SmtpSink
 
+pytestmark = pytest.mark.serial  # kills processes or stops services: runs alone (scripts/test.sh)
+
 SCRIPT = Path(__file__).with_name("_ingester.py")
 ROOT = Path(__file__).resolve().parents[3]
 MAILS = 12

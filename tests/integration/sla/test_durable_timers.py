@@ -31,6 +31,8 @@ from tests.factories import make_case
 from tests.integration._processes import Daemons, helpdesk_env, reset_postgres
 from tests.integration.sla._support import as_utc, make_policy, timers_of
 
+pytestmark = pytest.mark.serial  # kills processes or stops services: runs alone (scripts/test.sh)
+
 
 async def sla_event_types(case_id: int) -> list[str]:
     rows = (
