@@ -1,7 +1,8 @@
 """Posted settings forms (agents, teams, mailboxes, routing rules) as the domain's Structs.
 
-Anything that does not fit raises :class:`~helpdesk.errors.ValidationError`
-with msgspec's path in its detail, which the page shows beside the form.
+Anything that does not fit raises :class:`~helpdesk.errors.ValidationError`:
+:class:`agent_console._form_errors.FormInvalid` with a message for every bad
+field at once, which the page shows beside each field in the reader's language.
 :class:`Typed` keeps what was typed (or what is stored) to fill a form again;
 passwords never go into it.
 """
@@ -12,9 +13,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import msgspec
 from litestar.datastructures import FormMultiDict
 
+from agent_console._form_errors import Errors, convert_all
 from helpdesk.channels.email.mailboxes import MailboxIn, MailboxOut, MailboxUpdate
 from helpdesk.errors import ValidationError
 from helpdesk.routing.schemas import RuleIn, RuleOut, RuleUpdate, TeamRoutingIn, TeamRoutingOut
@@ -88,11 +89,9 @@ def ids(value: str, field: str) -> list[int]:
 
 
 def convert(data: dict[str, Any], type_: type[Any]) -> Any:
-    """``data`` as ``type_``; a mismatch is a ValidationError naming the field."""
-    try:
-        return msgspec.convert(data, type_, strict=False)
-    except msgspec.ValidationError as exc:
-        raise ValidationError(f"invalid form: {exc}") from exc
+    """``data`` as ``type_``; every mismatched field is reported at once
+    (:class:`agent_console._form_errors.FormInvalid`, a ValidationError)."""
+    return convert_all(data, type_, {"team_id": "team"})
 
 
 def _or_none(value: str) -> str | None:
@@ -100,6 +99,21 @@ def _or_none(value: str) -> str | None:
 
 
 # --- agents ------------------------------------------------------------------------
+
+
+AGENT_FIELDS = {"member_ids": "members"}
+RULE_FIELDS = {
+    "conditions.mailbox_ids": "mailboxes",
+    "conditions.organization_ids": "organizations",
+    "actions.team_id": "team",
+    "actions.assignee_id": "assignee",
+    "actions.add_tags": "add_tags",
+}
+
+
+def checked_ids(errors: Errors, value: str, field: str) -> list[int]:
+    """:func:`ids`, a refusal noted in ``errors`` (then no ids)."""
+    return errors.check(field, ids, value, field) or []
 
 
 def _agent_fields(form: FormMultiDict) -> dict[str, Any]:
@@ -118,7 +132,7 @@ def agent_in(form: FormMultiDict) -> AgentIn:
     """A new member of staff; no password: they cannot sign in to the console yet."""
     data = {**_agent_fields(form), "email": text(form, "email")}
     data["password"] = _or_none(text(form, "password"))
-    result: AgentIn = convert(data, AgentIn)
+    result: AgentIn = convert_all(data, AgentIn, AGENT_FIELDS)
     return result
 
 
@@ -127,7 +141,7 @@ def agent_update(form: FormMultiDict) -> AgentUpdate:
     data = {**_agent_fields(form), "active": ticked(form, "active")}
     if text(form, "password"):
         data["password"] = text(form, "password")
-    result: AgentUpdate = convert(data, AgentUpdate)
+    result: AgentUpdate = convert_all(data, AgentUpdate, AGENT_FIELDS)
     return result
 
 
@@ -165,25 +179,39 @@ def agent_values(agent: AgentOut, version: str = "") -> Typed:
 # --- teams -------------------------------------------------------------------------
 
 
-def _team_fields(form: FormMultiDict) -> dict[str, Any]:
+def _team_fields(form: FormMultiDict, errors: Errors) -> dict[str, Any]:
     return {
         "name": text(form, "name"),
         "description": text(form, "description"),
         "is_default": ticked(form, "is_default"),
-        "member_ids": ids(" ".join(chosen(form, "members")), "members"),
+        "member_ids": checked_ids(errors, " ".join(chosen(form, "members")), "members"),
     }
 
 
 def team_in(form: FormMultiDict) -> TeamIn:
     """A new team with its members."""
-    result: TeamIn = convert(_team_fields(form), TeamIn)
+    errors = Errors()
+    result: TeamIn = convert_all(_team_fields(form, errors), TeamIn, AGENT_FIELDS, errors)
     return result
 
 
 def team_update(form: FormMultiDict) -> TeamUpdate:
     """Every field of a team's form (the members replace the membership)."""
-    result: TeamUpdate = convert(_team_fields(form), TeamUpdate)
+    errors = Errors()
+    result: TeamUpdate = convert_all(_team_fields(form, errors), TeamUpdate, AGENT_FIELDS, errors)
     return result
+
+
+def team_form(form: FormMultiDict, *, new: bool) -> tuple[Any, TeamRoutingIn]:
+    """A team's fields (TeamIn when ``new``, else TeamUpdate) and its routing,
+    checked together: every bad field of both is reported at once."""
+    errors = Errors()
+    team = errors.check("name", team_in if new else team_update, form)
+    routing = errors.check("strategy", team_routing, form)
+    errors.raise_if_any()
+    if team is None or routing is None:  # pragma: no cover - no error means both parsed
+        raise ValidationError("team form: nothing parsed")
+    return team, routing
 
 
 def team_routing(form: FormMultiDict) -> TeamRoutingIn:
@@ -194,7 +222,7 @@ def team_routing(form: FormMultiDict) -> TeamRoutingIn:
         "prefer_case_language": ticked(form, "prefer_case_language"),
         "requeue_on_unavailable": ticked(form, "requeue_on_unavailable"),
     }
-    result: TeamRoutingIn = convert(data, TeamRoutingIn)
+    result: TeamRoutingIn = convert_all(data, TeamRoutingIn)
     return result
 
 
@@ -280,11 +308,11 @@ def mailbox_values(mailbox: MailboxOut | None) -> Typed:
 # --- routing rules -----------------------------------------------------------------
 
 
-def _rule_fields(form: FormMultiDict) -> dict[str, Any]:
+def _rule_fields(form: FormMultiDict, errors: Errors) -> dict[str, Any]:
     conditions = {
         "channels": chosen(form, "channels"),
-        "mailbox_ids": ids(" ".join(chosen(form, "mailboxes")), "mailboxes"),
-        "organization_ids": ids(text(form, "organizations"), "organizations"),
+        "mailbox_ids": checked_ids(errors, " ".join(chosen(form, "mailboxes")), "mailboxes"),
+        "organization_ids": checked_ids(errors, text(form, "organizations"), "organizations"),
         "languages": chosen(form, "languages"),
         "keywords": phrases(text(form, "keywords")),
         "tags": words(text(form, "tags")),
@@ -310,13 +338,15 @@ def _rule_fields(form: FormMultiDict) -> dict[str, Any]:
 
 def rule_in(form: FormMultiDict) -> RuleIn:
     """A new rule; without a position it goes last."""
-    result: RuleIn = convert(_rule_fields(form), RuleIn)
+    errors = Errors()
+    result: RuleIn = convert_all(_rule_fields(form, errors), RuleIn, RULE_FIELDS, errors)
     return result
 
 
 def rule_update(form: FormMultiDict) -> RuleUpdate:
     """Every field of a rule's form (conditions and actions replaced whole)."""
-    result: RuleUpdate = convert(_rule_fields(form), RuleUpdate)
+    errors = Errors()
+    result: RuleUpdate = convert_all(_rule_fields(form, errors), RuleUpdate, RULE_FIELDS, errors)
     return result
 
 
@@ -360,6 +390,7 @@ __all__ = [
     "agent_in",
     "agent_update",
     "agent_values",
+    "checked_ids",
     "chosen",
     "convert",
     "enabled_choice",
@@ -372,6 +403,7 @@ __all__ = [
     "rule_update",
     "rule_values",
     "team_choice",
+    "team_form",
     "team_in",
     "team_routing",
     "team_update",

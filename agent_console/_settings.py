@@ -17,10 +17,10 @@ from litestar.datastructures import FormMultiDict
 from litestar.response import Template
 
 from agent_console._admin_forms import Typed
+from agent_console._form_errors import GENERAL, field_errors, translated
 from agent_console._labels import N_
 from agent_console._pages import done, error_message, render, request_locale
 from helpdesk.errors import (
-    ConflictError,
     HelpdeskError,
     NotFoundError,
     PermissionDeniedError,
@@ -42,10 +42,29 @@ ERRORS = {  # where a settings page says more than the web kit's table (helpdesk
     "conflict": N_(
         "This name or address is already in use, or the change conflicts with other settings."
     ),
+    "confirm_deactivation": N_(
+        "Deactivating this agent leaves the things below behind. Save again to confirm."
+    ),
     "version_conflict": N_(
         "Someone else changed these settings in the meantime. "
         "The form now shows the current values: make your change again."
     ),
+}
+
+SERVICE_FIELDS = {  # where the services' field paths are on the forms
+    "calendar_id": "calendar",
+    "escalation": "breached_team",
+    "team_ids": "teams",
+    "member_ids": "members",
+    "hours.mon": "hours_mon",
+    "hours.tue": "hours_tue",
+    "hours.wed": "hours_wed",
+    "hours.thu": "hours_thu",
+    "hours.fri": "hours_fri",
+    "hours.sat": "hours_sat",
+    "hours.sun": "hours_sun",
+    "hours": "hours_mon",
+    "subdivision": "country",
 }
 
 DONE = {
@@ -78,18 +97,28 @@ async def settings_page(
     with the reason a form was refused when there is one."""
     require(principal, VIEW_SETTINGS)
     _ = translator(request_locale(request))
-    message = ERRORS.get(error.code, error_message(error)) if error else None
-    detail = error.detail if isinstance(error, ValidationError | ConflictError) else None
+    errors = translated(field_errors(error, SERVICE_FIELDS), _) if error else {}
     return render(
         request,
         template,
         status_code=error.status if error else 200,
         header=await workspace.header(principal),
         may_edit=may_edit(principal),
-        error=_(message) if message else None,
-        error_detail=detail,
+        error=_(_summary(error)) if error else None,
+        error_detail=None,
+        errors=errors,
+        error_list=[errors[GENERAL]] if GENERAL in errors else [],
         **context,
     )
+
+
+def _summary(error: HelpdeskError) -> str:
+    """The msgid that heads a refused form (the fields say the rest)."""
+    if error.code in ERRORS:
+        return ERRORS[error.code]
+    if isinstance(error, ValidationError):
+        return error_message("validation_error")
+    return error_message(error)
 
 
 def show_again(

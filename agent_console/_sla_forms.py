@@ -1,11 +1,14 @@
 """Posted SLA forms (policies, business calendars) as the SLA services' Structs.
 
 Targets are typed as hours and minutes per priority and metric; a calendar's
-weekly hours as ``"08:00-12:00, 13:30-17:30"`` per day, closed dates as
-``YYYY-MM-DD`` and make-up days one per line (``2027-01-09``, optionally
-followed by periods or by the weekday whose hours apply). The calendar is
-validated by the service (:class:`helpdesk.sla.calendar.BusinessCalendar`),
-whose message names the field.
+weekly hours as ``"8h-12h, 13:30-17:30"`` per day, closed dates as
+``16/02/2027`` (or ``2027-02-16``) and make-up days one per line
+(``09/01/2027``, optionally followed by periods or by the weekday whose
+hours apply); times and dates are read by :mod:`helpdesk.sla.entry`. Every
+field is checked before anything is saved, and every bad one is reported
+(:class:`agent_console._form_errors.FormInvalid`); what only the whole
+calendar can tell (:class:`helpdesk.sla.calendar.BusinessCalendar`) is
+checked by the service.
 """
 
 from __future__ import annotations
@@ -13,13 +16,18 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from litestar.datastructures import FormMultiDict
 
-from agent_console._admin_forms import Typed, chosen, convert, ids, text, ticked
+from agent_console._admin_forms import Typed, checked_ids, chosen, text, ticked
+from agent_console._form_errors import Errors, convert_all
 from helpdesk.domain import Priority
 from helpdesk.errors import ValidationError
-from helpdesk.sla.calendar import WEEKDAYS, Period
+from helpdesk.sla.calendar import WEEKDAYS
+from helpdesk.sla.countries import FIRST, resolve_country
+from helpdesk.sla.entry import format_date, parse_date, parse_periods
+from helpdesk.sla.hours import compile_periods
 from helpdesk.sla.policies import Metric
 from helpdesk.sla.schemas import CalendarIn, CalendarOut, PolicyIn, PolicyOut, PolicyUpdate
 
@@ -27,6 +35,7 @@ __all__ = [
     "ESCALATION_STAGES",
     "calendar_in",
     "calendar_values",
+    "default_definition",
     "policy_in",
     "policy_update",
     "policy_values",
@@ -52,24 +61,33 @@ def _whole(value: str, field: str, top: int) -> int:
     return int(value)
 
 
-def _targets(form: FormMultiDict) -> dict[str, dict[str, timedelta]]:
+def _targets(form: FormMultiDict, errors: Errors) -> dict[str, dict[str, timedelta]]:
     targets: dict[str, dict[str, timedelta]] = {}
     for priority in Priority:
         for metric in Metric:
-            hours = text(form, target_field(priority, metric, "h"))
-            minutes = text(form, target_field(priority, metric, "m"))
+            h_field, m_field = (target_field(priority, metric, unit) for unit in "hm")
+            hours, minutes = text(form, h_field), text(form, m_field)
             if not hours and not minutes:
                 continue
-            field = f"targets.{priority}.{metric}"
-            total = timedelta(
-                hours=_whole(hours or "0", field, MAX_HOURS),
-                minutes=_whole(minutes or "0", field, 59),
-            )
-            targets.setdefault(priority.value, {})[metric.value] = total
+            whole_hours = errors.check(h_field, _whole, hours or "0", h_field, MAX_HOURS)
+            whole_minutes = errors.check(m_field, _whole, minutes or "0", m_field, 59)
+            if whole_hours is not None and whole_minutes is not None:
+                total = timedelta(hours=whole_hours, minutes=whole_minutes)
+                targets.setdefault(priority.value, {})[metric.value] = total
     return targets
 
 
-def _policy_fields(form: FormMultiDict) -> dict[str, Any]:
+POLICY_FIELDS = {
+    "conditions.priorities": "priorities",
+    "conditions.channels": "channels",
+    "conditions.organization_ids": "organizations",
+    "calendar_id": "calendar",
+    "escalation.at_risk": "at_risk_team",
+    "escalation.breached": "breached_team",
+}
+
+
+def _policy_fields(form: FormMultiDict, errors: Errors) -> dict[str, Any]:
     escalation = {
         stage: {
             "notify": ticked(form, f"{stage}_notify"),
@@ -83,10 +101,10 @@ def _policy_fields(form: FormMultiDict) -> dict[str, Any]:
         "enabled": ticked(form, "enabled"),
         "conditions": {
             "priorities": chosen(form, "priorities"),
-            "organization_ids": ids(text(form, "organizations"), "organizations"),
+            "organization_ids": checked_ids(errors, text(form, "organizations"), "organizations"),
             "channels": chosen(form, "channels"),
         },
-        "targets": _targets(form),
+        "targets": _targets(form, errors),
         "warn_percent": text(form, "warn_percent") or "80",
         "escalation": escalation,
         "calendar_id": text(form, "calendar") or None,
@@ -98,13 +116,16 @@ def _policy_fields(form: FormMultiDict) -> dict[str, Any]:
 
 def policy_in(form: FormMultiDict) -> PolicyIn:
     """A new policy; without a position it goes last."""
-    result: PolicyIn = convert(_policy_fields(form), PolicyIn)
+    errors = Errors()
+    result: PolicyIn = convert_all(_policy_fields(form, errors), PolicyIn, POLICY_FIELDS, errors)
     return result
 
 
 def policy_update(form: FormMultiDict) -> PolicyUpdate:
     """Every field of a policy's form (nested ones replaced whole)."""
-    result: PolicyUpdate = convert(_policy_fields(form), PolicyUpdate)
+    errors = Errors()
+    fields = _policy_fields(form, errors)
+    result: PolicyUpdate = convert_all(fields, PolicyUpdate, POLICY_FIELDS, errors)
     return result
 
 
@@ -142,64 +163,80 @@ def policy_values(policy: PolicyOut | None) -> Typed:
 
 
 def _periods(value: str, field: str) -> list[dict[str, str]]:
-    periods = []
-    for part in value.split(","):
-        if not part.strip():
-            continue
-        try:
-            period = Period.of(part.strip())
-        except ValidationError as exc:
-            raise ValidationError(f"{field}: {exc.detail}", field=field) from None
-        periods.append({"start": period.start, "end": period.end})
-    return periods
+    """A day's periods (``8h-12h, 13:30-17:30``), checked as the calendar will."""
+    periods = parse_periods(value)
+    compile_periods(periods, field)
+    return [{"start": p.start, "end": p.end} for p in periods]
 
 
-def _day(value: str, field: str) -> str:
+def _timezone(value: str) -> str:
+    name = value or DEFAULT_TIMEZONE
     try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise ValidationError(
-            f"{field}: {value!r} is not a date (YYYY-MM-DD)", field=field
-        ) from None
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError(f"unknown time zone {name!r}", field="timezone") from None
+    return name
 
 
-def _makeup_days(value: str) -> list[dict[str, Any]]:
-    days: list[dict[str, Any]] = []
-    for index, line in enumerate(v.strip() for v in value.splitlines()):
-        if not line:
-            continue
-        field = f"makeup_days[{index}]"
-        first, _, rest = line.partition(" ")
-        day: dict[str, Any] = {"date": _day(first, field)}
-        rest = rest.strip().lower()
-        if rest in WEEKDAYS:
-            day["hours_of"] = rest
-        elif rest:
-            day["periods"] = _periods(rest, field)
-        days.append(day)
+def _makeup_day(line: str) -> dict[str, Any]:
+    first, _, rest = line.partition(" ")
+    day: dict[str, Any] = {"date": parse_date(first).isoformat()}
+    rest = rest.strip().lower()
+    if rest in WEEKDAYS:
+        day["hours_of"] = rest
+    elif rest:
+        day["periods"] = _periods(rest, "makeup_days")
+    return day
+
+
+def _makeup_days(value: str, errors: Errors) -> list[dict[str, Any]]:
+    days = []
+    for line in (v.strip() for v in value.splitlines()):
+        if line:
+            day = errors.check("makeup_days", _makeup_day, line)
+            if day is not None:
+                days.append(day)
     return days
 
 
+def _closed_dates(value: str, errors: Errors) -> list[str]:
+    found = (errors.check("closed_dates", parse_date, v) for v in _DATES.split(value) if v)
+    return [day.isoformat() for day in found if day is not None]
+
+
 def calendar_in(form: FormMultiDict) -> CalendarIn:
-    """A calendar from its form: the settings the form shows. Saving a change
-    keeps those it does not show (subdivision, observed holidays, …): the
-    service merges them (:func:`helpdesk.sla.calendars.merge_calendar`)."""
+    """A calendar from its form: the settings the form shows, every field
+    checked (all bad ones reported at once). Saving a change keeps those it
+    does not show (subdivision, observed holidays, …): the service merges
+    them (:func:`helpdesk.sla.calendars.merge_calendar`)."""
+    errors = Errors()
+    hours = {}
+    for day in WEEKDAYS:
+        field = f"hours_{day}"
+        hours[day] = errors.check(field, _periods, text(form, field), field) or []
     definition: dict[str, Any] = {
-        "hours": {day: _periods(text(form, f"hours_{day}"), f"hours.{day}") for day in WEEKDAYS},
-        "timezone": text(form, "timezone") or DEFAULT_TIMEZONE,
-        "country": text(form, "country").upper() or None,
+        "hours": hours,
+        "timezone": errors.check("timezone", _timezone, text(form, "timezone")),
+        "country": errors.check("country", resolve_country, text(form, "country")),
         "official_makeup_days": ticked(form, "official_makeup_days"),
-        "closed_dates": [
-            _day(v, "closed_dates") for v in _DATES.split(text(form, "closed_dates")) if v
-        ],
-        "makeup_days": _makeup_days(text(form, "makeup_days")),
+        "closed_dates": _closed_dates(text(form, "closed_dates"), errors),
+        "makeup_days": _makeup_days(text(form, "makeup_days"), errors),
     }
-    result: CalendarIn = convert({"name": text(form, "name"), "definition": definition}, CalendarIn)
+    data = {"name": text(form, "name"), "definition": definition}
+    result: CalendarIn = convert_all(data, CalendarIn, {}, errors)
     return result
 
 
 def _periods_text(periods: Any) -> str:
     return ", ".join(f"{p['start']}-{p['end']}" for p in periods or [])
+
+
+def _day_text(value: str) -> str:
+    """A stored ISO date as the form shows it (dd/mm/yyyy)."""
+    try:
+        return format_date(date.fromisoformat(value))
+    except ValueError:
+        return value
 
 
 def calendar_values(calendar: CalendarOut | None) -> Typed:
@@ -208,7 +245,7 @@ def calendar_values(calendar: CalendarOut | None) -> Typed:
         office = "08:00-12:00, 13:00-17:00"
         days = {f"hours_{day}": [office] for day in WEEKDAYS[:5]}
         return Typed(
-            {"timezone": [DEFAULT_TIMEZONE], "country": ["VN"], "official_makeup_days": ["on"]}
+            {"timezone": [DEFAULT_TIMEZONE], "country": [FIRST], "official_makeup_days": ["on"]}
             | days
         )
     d = calendar.definition
@@ -217,13 +254,24 @@ def calendar_values(calendar: CalendarOut | None) -> Typed:
         "timezone": [d.get("timezone", DEFAULT_TIMEZONE)],
         "country": [d.get("country") or ""],
         "official_makeup_days": ["on"] if d.get("official_makeup_days", True) else [],
-        "closed_dates": ["\n".join(d.get("closed_dates", []))],
+        "closed_dates": ["\n".join(_day_text(v) for v in d.get("closed_dates", []))],
     }
     for day in WEEKDAYS:
         values[f"hours_{day}"] = [_periods_text(d.get("hours", {}).get(day))]
     lines = []
     for makeup in d.get("makeup_days", []):
         extra = makeup.get("hours_of") or _periods_text(makeup.get("periods"))
-        lines.append(f"{makeup['date']} {extra}".strip())
+        lines.append(f"{_day_text(makeup['date'])} {extra}".strip())
     values["makeup_days"] = ["\n".join(lines)]
     return Typed(values)
+
+
+def default_definition() -> dict[str, Any]:
+    """The definition a new calendar's form starts from (office hours in Vietnam)."""
+    office = [{"start": "08:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}]
+    return {
+        "hours": {day: office if index < 5 else [] for index, day in enumerate(WEEKDAYS)},
+        "timezone": DEFAULT_TIMEZONE,
+        "country": FIRST,
+        "official_makeup_days": True,
+    }

@@ -20,6 +20,7 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from agent_console import _admin_forms as forms
+from agent_console._confirm import UnconfirmedDeactivationError, check_deactivation
 from agent_console._labels import N_
 from agent_console._pages import PathId
 from agent_console._settings import DONE, may_edit, save, settings_page, show_again
@@ -74,11 +75,13 @@ async def _agents_page(
     all_teams = await teams.list_teams(principal)
     if editing is not None and (typed is None or isinstance(error, VersionConflictError)):
         typed = forms.agent_values(editing, agents.agent_version(editing))
+    deactivation = error.dependents if isinstance(error, UnconfirmedDeactivationError) else None
     return await settings_page(
         request,
         principal,
         "console/manage/agents.html",
         error=error,
+        deactivation=deactivation,
         active_queue="admin-agents",
         agents=await agents.list_agents(principal),
         teams=all_teams,
@@ -131,6 +134,9 @@ async def update_agent(
             forms.team_choice(form),
             forms.version(form),
         )
+        agent = await agents.get_agent(principal, agent_id)
+        fresh = agents.agent_version(agent) == version
+        await check_deactivation(principal, agent, data, form, fresh=fresh)
         await agents.update_agent_with_teams(principal, agent_id, data, wanted, version=version)
 
     show = show_again(_agents_page, request, principal, agent_id)
@@ -193,9 +199,8 @@ async def create_team(request: AnyRequest, principal: NamedDependency[Principal]
     """Add a team with its members and routing strategy."""
 
     async def operation(form: FormMultiDict) -> None:
-        await routing.create_team_with_routing(
-            principal, forms.team_in(form), forms.team_routing(form)
-        )
+        team, strategy = forms.team_form(form, new=True)
+        await routing.create_team_with_routing(principal, team, strategy)
 
     show = show_again(_teams_page, request, principal, None)
     return await save(request, principal, operation, show, TEAMS_URL, DONE["team"])
@@ -208,11 +213,7 @@ async def update_team(
     """Change a team, its members and its routing strategy."""
 
     async def operation(form: FormMultiDict) -> None:
-        data, strategy, version = (
-            forms.team_update(form),
-            forms.team_routing(form),
-            forms.version(form),
-        )
+        (data, strategy), version = forms.team_form(form, new=False), forms.version(form)
         await routing.update_team_with_routing(principal, team_id, data, strategy, version=version)
 
     show = show_again(_teams_page, request, principal, team_id)
@@ -229,6 +230,7 @@ async def _mailboxes_page(
     *,
     typed: forms.Typed | None = None,
     error: HelpdeskError | None = None,
+    **extra: Any,
 ) -> Template:
     listed = await mailboxes.list_mailboxes(principal)
     editing = await mailboxes.get_mailbox(principal, editing_id) if editing_id else None
@@ -245,6 +247,7 @@ async def _mailboxes_page(
         editing=editing,
         f=typed or forms.mailbox_values(editing),
         security=SECURITY,
+        **extra,
     )
 
 

@@ -12,19 +12,22 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from agent_console import _admin_forms as forms
-from agent_console._pages import PathId, done
-from agent_console._settings import DONE, save, settings_page, show_again
+from agent_console._confirm import confirm_page, confirmed
+from agent_console._pages import PathId, done, request_locale
+from agent_console._settings import DONE, EDIT_SETTINGS, save, settings_page, show_again
 from helpdesk.channels.email import mailboxes
 from helpdesk.domain import Channel, Priority
 from helpdesk.errors import HelpdeskError
-from helpdesk.policy import Principal
+from helpdesk.i18n import translator
+from helpdesk.policy import Principal, require
 from helpdesk.routing import services as routing
 from helpdesk.services import agents, teams
 
 __all__ = [
+    "confirm_rule_delete",
     "create_rule",
     "delete_rule",
     "rule_page",
@@ -123,10 +126,32 @@ async def set_rule_enabled(
     return await save(request, principal, operation, show, RULES_URL, DONE["rule"])
 
 
+@get("/admin/rules/{rule_id:int}/delete", include_in_schema=False)
+async def confirm_rule_delete(
+    request: AnyRequest, principal: NamedDependency[Principal], rule_id: PathId
+) -> Template:
+    """Ask before deleting a rule."""
+    rule = await routing.get_rule(principal, rule_id)
+    _ = translator(request_locale(request))
+    return await confirm_page(
+        request,
+        principal,
+        title=_("Delete routing rule"),
+        question=_("Delete the routing rule “%(name)s”?", name=rule.name),
+        note=_("New cases will be routed by the other rules."),
+        action=f"{RULES_URL}/{rule_id}/delete",
+        back=f"{RULES_URL}/{rule_id}",
+        active_queue="admin-rules",
+    )
+
+
 @post("/admin/rules/{rule_id:int}/delete", include_in_schema=False)
 async def delete_rule(
     request: AnyRequest, principal: NamedDependency[Principal], rule_id: PathId
 ) -> Response[Any]:
-    """Delete a rule."""
+    """Delete a rule once confirmed (else show the confirmation page)."""
+    require(principal, EDIT_SETTINGS)
+    if not confirmed(await request.form()):
+        return Redirect(path=f"{RULES_URL}/{rule_id}/delete", status_code=303)
     await routing.delete_rule(principal, rule_id)
     return done(request, RULES_URL, DONE["rule_deleted"])

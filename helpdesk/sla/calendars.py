@@ -22,6 +22,7 @@ from helpdesk.sla.schemas import CalendarIn, CalendarOut
 from helpdesk.sla.tables import SlaCalendar, SlaPolicy
 
 __all__ = [
+    "calendar_users",
     "create_calendar",
     "delete_calendar",
     "list_calendars",
@@ -139,6 +140,21 @@ async def merge_calendar(principal: Principal, calendar_id: int, data: CalendarI
         definition = BusinessCalendar.from_dict(merged).to_dict()
         await _write(principal, calendar_id, data.name, definition)
     return _calendar_out(await _calendar_row(calendar_id))
+
+
+async def calendar_users(principal: Principal, calendar_id: int) -> list[str]:
+    """The names of the SLA policies that use a calendar, in their order
+    (managers and admins; NotFoundError for an unknown calendar). A calendar
+    with users cannot be deleted."""
+    require(principal, Action.VIEW_REPORTS)
+    await _calendar_row(calendar_id)
+    rows = (
+        await SlaPolicy.select(SlaPolicy.name)
+        .where(SlaPolicy.calendar == calendar_id)
+        .order_by(SlaPolicy.position)
+        .order_by(SlaPolicy.id)
+    )
+    return [str(row["name"]) for row in rows]
 
 
 async def delete_calendar(principal: Principal, calendar_id: int) -> None:

@@ -23,6 +23,7 @@ from helpdesk.services.rows import as_utc
 from helpdesk.sla._refresh import refresh_cases_later
 from helpdesk.sla._store import calendar_for, decode_timer, policy_from_row, utc
 from helpdesk.sla.calendars import (
+    calendar_users,
     create_calendar,
     delete_calendar,
     list_calendars,
@@ -42,6 +43,7 @@ from helpdesk.sla.tables import CaseSlaTimer, SlaCalendar, SlaPolicy
 from helpdesk.tables import Case
 
 __all__ = [
+    "calendar_users",
     "case_sla",
     "create_calendar",
     "create_policy",

@@ -52,7 +52,7 @@ def test_a_stale_agent_form_is_refused_and_shown_with_the_current_values(api: Ap
 
     # Then it is refused, nothing changed, and the form shows what is stored now
     assert stale.status_code == 409
-    assert "was changed since the form was shown" in stale.text
+    assert "Người khác vừa thay đổi các thiết lập này." in stale.text
     assert api.run(agents.get_agent, SYSTEM, agent_id).capacity == 17
     assert 'name="capacity" type="number" value="17"' in stale.text
     current = version_in(stale.text)
@@ -73,7 +73,7 @@ def test_an_agent_form_with_an_unknown_team_changes_nothing(api: Api) -> None:
         teams=[str(api.team_a), UNKNOWN], version=version_in(api.client.get(url).text),
     )  # fmt: skip
     assert refused.status_code == 422
-    assert UNKNOWN in refused.text
+    assert "Một số nhóm đã chọn không còn tồn tại." in refused.text
     assert api.run(agents.get_agent, SYSTEM, agent_id) == before
 
 
