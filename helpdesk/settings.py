@@ -62,6 +62,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Most seconds from SIGTERM to exit: half for open requests and websockets,
     a quarter for stopping workers and closing connections; then the process
     exits whatever is left."""
+    demo: bool = False
+    """Demo mode (``HELPDESK_DEMO=1`` or ``helpdesk run --demo``): outbound mail
+    goes to a mail catcher in the process, shown on ``/console/admin/outbox``.
+    Embedded mode only."""
+    demo_smtp_port: int = 0
+    """Port of the demo mail catcher on 127.0.0.1 (``HELPDESK_DEMO_SMTP_PORT``; 0: any free one)."""
 
     @property
     def embedded(self) -> bool:
@@ -225,6 +231,25 @@ def _secret_key(value: str | None, *, embedded: bool, data_dir: Path) -> str:
     return key
 
 
+def _demo(env: Mapping[str, str], *, embedded: bool) -> bool:
+    """``HELPDESK_DEMO``: 1/true/yes or 0/false/no (default), embedded mode only."""
+    value = env.get("HELPDESK_DEMO", "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value not in ("1", "true", "yes"):
+        raise ConfigError(f"HELPDESK_DEMO: {value!r} is not one of 1, true, yes, 0, false, no")
+    if not embedded:
+        raise ConfigError("HELPDESK_DEMO works in embedded mode only (without HELPDESK_REDIS_URL)")
+    return True
+
+
+def _port(env: Mapping[str, str], name: str) -> int:
+    value = env.get(name, "0")
+    if not value.isdigit() or int(value) > 65535:
+        raise ConfigError(f"{name}: {value!r} is not a port number (0 to 65535)")
+    return int(value)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings from ``environ`` (default: the process environment)."""
     env = os.environ if environ is None else environ
@@ -259,4 +284,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         db_statement_timeout=_optional_seconds(env, "HELPDESK_DB_STATEMENT_TIMEOUT", "30"),
         db_idle_seconds=_seconds(env, "HELPDESK_DB_IDLE_SECONDS", "300"),
         shutdown_grace_seconds=_seconds(env, "HELPDESK_SHUTDOWN_GRACE_SECONDS", "25"),
+        demo=_demo(env, embedded=redis_url is None),
+        demo_smtp_port=_port(env, "HELPDESK_DEMO_SMTP_PORT"),
     )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the app and serve it with demo data at http://127.0.0.1:8000
-# (embedded mode: SQLite under ./data, in-process worker, no Redis needed).
+# (embedded mode: SQLite under ./data, in-process worker, no Redis needed; demo mode:
+# outbound mail is caught and shown at /console/admin/outbox).
 # `helpdesk demo` is idempotent, so running this script again is safe.
 set -euo pipefail
 
@@ -22,4 +23,4 @@ helpdesk migrate
 log "helpdesk demo"
 helpdesk demo
 log "serving http://127.0.0.1:8000 (Ctrl-C to stop)"
-exec helpdesk run --host 127.0.0.1 --port 8000
+exec helpdesk run --demo --host 127.0.0.1 --port 8000

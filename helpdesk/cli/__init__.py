@@ -14,6 +14,7 @@ commands), ``_tokens`` (the ``tokens`` command).
 from __future__ import annotations
 
 import asyncio
+import os
 from types import ModuleType
 from typing import Any
 
@@ -91,7 +92,13 @@ def _report_migrations(applied: list[str]) -> None:
 @_HOST
 @_PORT
 @_ACCESS_LOG
-def run(host: str, port: int, access_log: bool) -> None:
+@click.option(
+    "--demo",
+    is_flag=True,
+    default=False,
+    help="Demo mode (as HELPDESK_DEMO=1): outbound mail is caught and shown in the console.",
+)
+def run(host: str, port: int, access_log: bool, demo: bool) -> None:
     """All in one process: migrate, then serve the web app, the worker and the mail ingester.
 
     The embedded mode (no Redis) needs nothing else. With HELPDESK_REDIS_URL
@@ -100,7 +107,7 @@ def run(host: str, port: int, access_log: bool) -> None:
     follows the mailboxes). Stops gracefully on SIGTERM or Ctrl-C, within
     HELPDESK_SHUTDOWN_GRACE_SECONDS.
     """
-    settings = load_settings()
+    settings = load_settings({**os.environ, "HELPDESK_DEMO": "1"} if demo else None)
     _report_migrations(asyncio.run(_db.migrate_database(settings)))
     _serving().run_all_in_one(settings, host=host, port=port, access_log=access_log)
 

@@ -40,6 +40,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from helpdesk.channels.email._rows import SendingMailbox
+from helpdesk.channels.email.health import NotConfiguredError
 
 SMTP_TIMEOUT = 30.0
 """Seconds allowed to each socket operation (connect, one reply, sending the message)."""
@@ -130,7 +131,7 @@ def finish(session: Session) -> None:
 def _connect(mailbox: SendingMailbox) -> smtplib.SMTP:
     host, port, security = mailbox.smtp_host, mailbox.smtp_port, mailbox.smtp_security
     if not host:
-        raise RuntimeError(f"mailbox {mailbox.id} has no SMTP server")
+        raise NotConfiguredError(f"mailbox {mailbox.id} has no SMTP server")
     if security == "tls":
         context = ssl.create_default_context()
         return smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=context)

@@ -15,6 +15,7 @@ from helpdesk.channels.email.schemas import DeliveryState, OutboundMailOut
 from helpdesk.channels.email.tables import OutboundMail
 from helpdesk.clock import utcnow
 from helpdesk.policy import Action, Principal, require
+from helpdesk.rows import as_utc
 from helpdesk.services import cases
 
 
@@ -24,6 +25,7 @@ class StateColumns(TypedDict):
     status: str
     attempts: int
     claimed_at: datetime | None
+    bounced_at: datetime | None
 
 
 class MailColumns(StateColumns):
@@ -44,11 +46,14 @@ class MailColumns(StateColumns):
     server_reply: str
     last_error: str
     unknown_outcomes: int
+    bounce_reason: str
 
 
 def delivery_state(row: StateColumns, now: datetime) -> DeliveryState:
     """The state of one ``outbound_mail`` row at ``now``."""
     status = row["status"]
+    if row.get("bounced_at") is not None:
+        return DeliveryState.BOUNCED
     if status == "sent":
         return DeliveryState.SENT
     if status == "failed":
@@ -81,6 +86,8 @@ def mail_out(row: MailColumns, now: datetime) -> OutboundMailOut:
         server_reply=row["server_reply"],
         last_error=row["last_error"],
         unknown_outcomes=row["unknown_outcomes"],
+        bounced_at=as_utc(row["bounced_at"]),
+        bounce_reason=row["bounce_reason"],
     )
 
 
@@ -90,6 +97,7 @@ _COLUMNS = (
     OutboundMail.attempts, OutboundMail.created_at, OutboundMail.claimed_at,
     OutboundMail.next_attempt_at, OutboundMail.sent_at, OutboundMail.failed_at,
     OutboundMail.server_reply, OutboundMail.last_error, OutboundMail.unknown_outcomes,
+    OutboundMail.bounced_at, OutboundMail.bounce_reason,
 )  # fmt: skip
 
 

@@ -18,6 +18,8 @@ import msgspec
 from helpdesk.channels.email import threading as mail_threading
 from helpdesk.channels.email.loop_guard import flag_bounced, may_open_case, our_addresses
 from helpdesk.channels.email.schemas import ParsedMail
+from helpdesk.channels.email.tables import OutboundMail
+from helpdesk.clock import utcnow
 from helpdesk.domain import Channel, Status, case_reference
 from helpdesk.errors import ConflictError
 from helpdesk.i18n import DEFAULT_LOCALE, Translator, translator
@@ -231,6 +233,8 @@ async def _file_bounce(parsed: ParsedMail) -> IngestResult:
     for address in parsed.bounce.failed:
         await flag_bounced(address)
     summary = _bounce_summary(parsed, translator("en"))
+    if parsed.bounce.failed and parsed.bounce.original_message_id:
+        await _mark_bounced(parsed.bounce.original_message_id, summary)
     if case_id is None:
         return IngestResult(outcome="bounce", reason=f"{summary} (unknown mail)"[:2000])
     text = _bounce_summary(parsed, translator(await case_language(case_id)))
@@ -238,6 +242,13 @@ async def _file_bounce(parsed: ParsedMail) -> IngestResult:
         SYSTEM, case_id, MessageIn(body=f"{text}\n\n{parsed.visible_text[:2000]}")
     )
     return IngestResult(outcome="bounce", case_id=case_id, message_id=note.id, reason=summary)
+
+
+async def _mark_bounced(message_id: str, reason: str) -> None:
+    """Mark the mail we sent with ``message_id`` as bounced (its delivery state), once."""
+    await OutboundMail.update(
+        {OutboundMail.bounced_at: utcnow(), OutboundMail.bounce_reason: reason[:2000]}
+    ).where((OutboundMail.message_id == message_id) & OutboundMail.bounced_at.is_null())
 
 
 def _bounce_summary(parsed: ParsedMail, _: Translator) -> str:

@@ -23,8 +23,9 @@ from typing import Any
 
 import msgspec
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
+from helpdesk.channels.email.health import FolderMissingError, record_fetch_error
 from helpdesk.channels.email.ingest import IngestResult, MailboxRef, ingest_mail
 from helpdesk.channels.email.mailboxes import mailbox_password
 from helpdesk.channels.email.tables import Mailbox
@@ -105,7 +106,12 @@ class ImapSession:
             if config.security == "starttls":
                 self.client.starttls(ssl.create_default_context())
             self.client.login(config.user, config.password)
-            selected = self.client.select_folder(config.folder, readonly=True)
+            try:
+                selected = self.client.select_folder(config.folder, readonly=True)
+            except IMAPClientAbortError:  # the connection broke: not the folder's fault
+                raise
+            except IMAPClientError as exc:
+                raise FolderMissingError(str(exc)) from exc
         except BaseException:
             self.close()
             raise
@@ -164,6 +170,7 @@ async def _save_cursor(mailbox_id: int, uidvalidity: int, last_uid: int) -> None
             Mailbox.last_uid: last_uid,
             Mailbox.last_polled_at: utcnow(),
             Mailbox.last_error: "",
+            Mailbox.last_error_kind: "",
         }
     ).where(Mailbox.id == mailbox_id)
 
@@ -223,9 +230,10 @@ async def run_mailbox(mailbox_id: int, stop: asyncio.Event, poll_seconds: float 
     """Follow a mailbox until ``stop`` is set: IDLE where offered, else poll.
 
     When the server goes away (or anything else fails) the error is saved in
-    ``mailboxes.last_error`` and the connection is retried after 1, 2, 4 … up
-    to :data:`MAX_BACKOFF_SECONDS` seconds; the delay starts again at 1 s once
-    a connection succeeded.
+    ``mailboxes.last_error``, with its kind and time
+    (:func:`~helpdesk.channels.email.health.record_fetch_error`), and the
+    connection is retried after 1, 2, 4 … up to :data:`MAX_BACKOFF_SECONDS`
+    seconds; the delay starts again at 1 s once a connection succeeded.
     """
     backoff = 1.0
 
@@ -241,16 +249,9 @@ async def run_mailbox(mailbox_id: int, stop: asyncio.Event, poll_seconds: float 
                 logger.warning("mailbox %s: %s; retrying in %.0f s", mailbox_id, exc, backoff)
             else:
                 logger.exception("mailbox %s failed; retrying in %.0f s", mailbox_id, backoff)
-            await _save_error(mailbox_id, f"{type(exc).__name__}: {exc}")
+            await record_fetch_error(mailbox_id, exc)
             await _sleep_unless(stop, backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-
-
-async def _save_error(mailbox_id: int, error: str) -> None:
-    try:
-        await Mailbox.update({Mailbox.last_error: error[:2000]}).where(Mailbox.id == mailbox_id)
-    except Exception:  # the database may be what failed
-        logger.warning("mailbox %s: could not save the error", mailbox_id, exc_info=True)
 
 
 async def _follow(

@@ -105,6 +105,15 @@ class MailboxOut(msgspec.Struct, kw_only=True):
     last_polled_at: datetime | None
     last_error: str
     quarantined: int
+    last_error_at: datetime | None = None
+    last_error_kind: str = ""
+    """The plain-words category of ``last_error`` (``health.ErrorKind``)."""
+    smtp_sent_at: datetime | None = None
+    """When the SMTP server last accepted a mail of this mailbox."""
+    smtp_error_at: datetime | None = None
+    smtp_error_kind: str = ""
+    smtp_error: str = ""
+    """The last failure to send (cleared by the next success); not a refused recipient."""
 
 
 def _out(row: dict[str, Any], quarantined: int) -> MailboxOut:
@@ -130,6 +139,12 @@ def _out(row: dict[str, Any], quarantined: int) -> MailboxOut:
         last_polled_at=as_utc(row["last_polled_at"]),
         last_error=row["last_error"],
         quarantined=quarantined,
+        last_error_at=as_utc(row["last_error_at"]),
+        last_error_kind=row["last_error_kind"],
+        smtp_sent_at=as_utc(row["smtp_sent_at"]),
+        smtp_error_at=as_utc(row["smtp_error_at"]),
+        smtp_error_kind=row["smtp_error_kind"],
+        smtp_error=row["smtp_error"],
     )
 
 
@@ -260,8 +275,11 @@ async def list_mailboxes(principal: Principal) -> list[MailboxOut]:
 
 
 async def active_mailbox_ids() -> list[int]:
-    """Ids of the mailboxes the ingester should follow."""
-    rows = await Mailbox.select(Mailbox.id).where(Mailbox.active == True)  # noqa: E712
+    """Ids of the mailboxes the ingester should follow: active, with an IMAP server
+    (a mailbox without one, like the demo mode's, only sends)."""
+    rows = await Mailbox.select(Mailbox.id).where(
+        (Mailbox.active == True) & (Mailbox.imap_host != "")  # noqa: E712
+    )
     return [int(r["id"]) for r in rows]
 
 

@@ -45,7 +45,7 @@ from typing import Any, NotRequired, TypedDict
 from piccolo.columns import Column
 
 from helpdesk import jobs, secret_keys
-from helpdesk.channels.email import _render, _smtp, compose
+from helpdesk.channels.email import _render, _smtp, compose, health
 from helpdesk.channels.email._smtp import is_permanent
 from helpdesk.channels.email.filing import case_language
 from helpdesk.channels.email.loop_guard import claim_auto_reply
@@ -312,16 +312,20 @@ def _forget(task: asyncio.Future[bool]) -> None:
 
 
 async def _attempt(outbound_id: int, attempt: _Attempt) -> bool:
+    mailbox_id: int | None = None
     try:
         message, mailbox = await _render.build(outbound_id)
+        mailbox_id = mailbox.id
         session = await asyncio.to_thread(_smtp.deliver, mailbox, message, attempt.started)
     except Exception as exc:
+        await health.record_send(mailbox_id, exc)
         await _attempt_failed(outbound_id, attempt, exc)
         return False
     try:
         await _record_sent(outbound_id, session.reply)
     finally:
         await asyncio.to_thread(_smtp.finish, session)
+    await health.record_send(mailbox_id, None)
     return True
 
 

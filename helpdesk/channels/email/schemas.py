@@ -117,13 +117,17 @@ class DeliveryState(StrEnum):
     """The server accepted it (``sent_at``, ``server_reply``)."""
     FAILED = "failed"
     """Given up (``failed_at``, ``last_error``); the case has a note about it."""
+    BOUNCED = "bounced"
+    """Sent, then a delivery report said it did not arrive (``bounced_at``,
+    ``bounce_reason``); the case has a note with the report."""
 
 
 class OutboundMailOut(msgspec.Struct, frozen=True, kw_only=True):
     """One mail the helpdesk sends for a case, and its delivery state.
 
     "Sent" means the mail server we submit to accepted it, not that it reached
-    the recipient's inbox (a later bounce comes back as a mail of its own).
+    the recipient's inbox: a later bounce that names its Message-ID turns it
+    ``bounced``.
     """
 
     id: int
@@ -150,3 +154,6 @@ class OutboundMailOut(msgspec.Struct, frozen=True, kw_only=True):
     unknown_outcomes: int = 0
     """Attempts whose outcome stayed unknown, each followed by a resend with the same
     Message-ID: the recipient may hold up to this many extra copies."""
+    bounced_at: datetime | None = None
+    """When a delivery report said the sent mail did not arrive (state ``bounced``)."""
+    bounce_reason: str = ""

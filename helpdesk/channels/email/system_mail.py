@@ -56,7 +56,9 @@ def _message_id(kind: str, key: str) -> str:
 
 async def _sending_mailbox() -> int | None:
     """The first active mailbox with an SMTP server (else any with one)."""
-    query = Mailbox.select(Mailbox.id).where(Mailbox.smtp_host.is_not_null())
+    query = Mailbox.select(Mailbox.id).where(
+        Mailbox.smtp_host.is_not_null() & (Mailbox.smtp_host != "")
+    )
     row = await query.where(Mailbox.active == True).order_by(Mailbox.id).first()  # noqa: E712
     if row is None:
         row = await query.order_by(Mailbox.id).first()

@@ -45,6 +45,15 @@ class Mailbox(Table, tablename="mailboxes"):
     last_polled_at = Timestamptz(null=True, default=None)
     last_error = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
+    last_error_at = Timestamptz(null=True, default=None)
+    """When fetching last failed (``last_error`` is the technical detail)."""
+    last_error_kind = Varchar(length=32, default="")
+    """The plain-words category of that failure (:mod:`~helpdesk.channels.email.health`)."""
+    smtp_sent_at = Timestamptz(null=True, default=None)
+    """When the SMTP server last accepted a mail of this mailbox."""
+    smtp_error_at = Timestamptz(null=True, default=None)
+    smtp_error_kind = Varchar(length=32, default="")
+    smtp_error = Text(default="")
 
 
 class InboundMail(Table, tablename="inbound_mail"):
@@ -121,6 +130,20 @@ class OutboundMail(Table, tablename="outbound_mail"):
     next_attempt_at = Timestamptz(null=True, default=None)
     failed_at = Timestamptz(null=True, default=None)
     unknown_outcomes = Integer(default=0)
+    bounced_at = Timestamptz(null=True, default=None)
+    """When a delivery report said this sent mail did not arrive."""
+    bounce_reason = Text(default="")
+
+
+class DemoMail(Table, tablename="demo_mail"):
+    """A mail caught by the demo mode's SMTP sink (:mod:`helpdesk.channels.email.demo_sink`)."""
+
+    id = Serial(primary_key=True)
+    mail_from = Varchar(length=998, default="")
+    recipients = Text(default="")
+    subject = Text(default="")
+    content = Text(default="")
+    received_at = Timestamptz(default=TimestamptzNow())
 
 
 class AutoReplyLog(Table, tablename="auto_reply_log"):
@@ -139,5 +162,6 @@ EMAIL_TABLES: tuple[type[Table], ...] = (
     ThreadKey,
     OutboundMail,
     AutoReplyLog,
+    DemoMail,
 )
 register_tables(*EMAIL_TABLES)
