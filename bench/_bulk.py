@@ -158,6 +158,14 @@ def _rows(cases: int, seed: int, first_agent: int, now: datetime) -> dict[str, A
     }
 
 
+SEARCH_DOCUMENTS = (
+    "INSERT INTO case_search (id, subject, doc, notes) "
+    "SELECT id, search_text, search_text, '' FROM cases"
+)
+"""The search documents of the loaded cases (number, subject and customer name;
+the cases have no messages here), when the database has the search table (m0019)."""
+
+
 def _sqlite_value(value: Any) -> Any:
     # As Piccolo stores a Timestamptz on SQLite: str() of the UTC datetime.
     return str(value.astimezone(UTC)) if isinstance(value, datetime) else value
@@ -172,6 +180,11 @@ def _load_sqlite(path: str, tables: dict[str, Any], analyze: bool) -> None:
                 f'INSERT INTO "{table}" ({cols}) VALUES ({marks})',
                 ([_sqlite_value(v) for v in row] for row in rows),
             )
+        found = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'case_search'"
+        ).fetchall()
+        if found:
+            connection.execute(SEARCH_DOCUMENTS)
         if analyze:
             connection.execute("ANALYZE")
     connection.close()
@@ -186,6 +199,8 @@ async def _load_postgres(url: str, tables: dict[str, Any], analyze: bool) -> Non
                 f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                 f'(SELECT max(id) FROM "{table}"))'
             )
+        if await connection.fetchval("SELECT to_regclass('case_search') IS NOT NULL"):
+            await connection.execute(SEARCH_DOCUMENTS)
         if analyze:
             await connection.execute("ANALYZE")
     finally:

@@ -46,7 +46,7 @@ from helpdesk.errors import HelpdeskError
 from helpdesk.events import CustomersMerged, customer_stream, emit
 from helpdesk.i18n import translator
 from helpdesk.policy import SYSTEM
-from helpdesk.services import audit
+from helpdesk.services import audit, case_search
 from helpdesk.services.customers import resolve_merged_customer
 from helpdesk.tables import Case, CaseTag, ChatContact, Customer, CustomerEmail, Message
 from helpdesk.text import fold
@@ -272,6 +272,7 @@ async def confirm_verification(token: str) -> int:
             await _link(contact_customer, owner)
         if case_id is not None:
             await _untag(int(case_id))
+        await case_search.reindex_customer(await resolve_merged_customer(contact_customer))
         await audit.record(
             SYSTEM, "chat.contact_verified", entity="customer", entity_id=contact_customer,
             case_id=case_id, changes={"address": address},

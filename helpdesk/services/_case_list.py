@@ -12,14 +12,14 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.query.methods.count import Count
 from piccolo.query.methods.select import Select
 
-from helpdesk.domain import parse_case_reference
+from helpdesk.db import is_postgres
 from helpdesk.errors import ValidationError
-from helpdesk.policy import Principal, case_scope
+from helpdesk.policy import Principal, case_scope, may_read_notes
 from helpdesk.rows import CaseRow
 from helpdesk.schemas import CaseFilter, CaseOut, Page
 from helpdesk.services.rows import as_utc, case_out
+from helpdesk.services.search import match_where, parse_search
 from helpdesk.tables import Case, CaseTag
-from helpdesk.text import fold
 
 MAX_PAGE_SIZE = 500
 
@@ -81,17 +81,12 @@ def decode_cursor(cursor: str, sort: CaseSort = CaseSort.UPDATED_DESC) -> tuple[
     return moment, last_id
 
 
-def like_pattern(text: str) -> str | None:
-    """A ``LIKE … ESCAPE '\\'`` pattern matching folded ``text`` anywhere, or None if empty."""
-    needle = fold(text)
-    if not needle:
-        return None
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def apply_filters(query: Q, filters: CaseFilter, *, notes: bool = False) -> Q:
+    """``query`` narrowed by every filter that is set.
 
-
-def apply_filters(query: Q, filters: CaseFilter) -> Q:
-    """``query`` narrowed by every filter that is set."""
+    The text filter finds what the case search finds (see
+    :mod:`helpdesk.services.search`); internal notes count only with ``notes``.
+    """
     if filters.status:
         query = query.where(Case.status.is_in([str(s) for s in filters.status]))
     if filters.priority:
@@ -121,13 +116,10 @@ def apply_filters(query: Q, filters: CaseFilter) -> Q:
             )
         )
     if filters.text:
-        text = filters.text.strip().upper().lstrip("#")
-        reference = parse_case_reference(text) if text.startswith("HD-") else None
-        pattern = like_pattern(filters.text)
-        if reference is not None:
-            query = query.where(Case.id == reference)
-        elif pattern is not None:
-            query = query.where(WhereRaw("search_text LIKE {} ESCAPE '\\'", pattern))
+        postgres = is_postgres(Case._meta.db)
+        where = match_where(parse_search(filters.text), notes=notes, postgres=postgres)
+        if where is not None:
+            query = query.where(where)
     return query
 
 
@@ -135,7 +127,7 @@ def _scoped(query: Q, principal: Principal, filters: CaseFilter) -> Q:
     scope = case_scope(principal).where()
     if scope is not None:
         query = query.where(scope)
-    return apply_filters(query, filters)
+    return apply_filters(query, filters, notes=may_read_notes(principal))
 
 
 async def list_cases(

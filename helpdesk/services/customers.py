@@ -44,7 +44,7 @@ from helpdesk.schemas import (
     CustomerOut,
     CustomerUpdate,
 )
-from helpdesk.services import audit, web_sessions
+from helpdesk.services import audit, case_search, web_sessions
 from helpdesk.services.customer_addresses import (
     add_emails,
     addresses_of,
@@ -304,6 +304,7 @@ async def update_customer(
         phone = data.phone if data.phone is not UNSET else current.phone
         values[Customer.search_text] = _search_text(name, emails, phone)
         await Customer.update(values).where(Customer.id == customer_id)
+        await case_search.reindex_customer(customer_id)
         await audit.record(principal, "customer.updated", entity="customer", entity_id=customer_id)
     return await get_customer(principal, customer_id)
 
@@ -405,6 +406,7 @@ async def merge_customers(
                 )
             }
         ).where(Customer.id == target_id)
+        await case_search.reindex_customer(target_id)
         changes = {"source_id": source_id, "target_id": target_id}
         await audit.record(
             principal, "customer.merged", entity="customer", entity_id=target_id, changes=changes

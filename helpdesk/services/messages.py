@@ -24,7 +24,7 @@ from helpdesk.events import (
 from helpdesk.policy import Action, Principal, require
 from helpdesk.rows import CaseRow, MessageRow
 from helpdesk.schemas import AttachmentIn, AttachmentOut, MessageIn, MessageOut
-from helpdesk.services import audit
+from helpdesk.services import audit, case_search
 from helpdesk.services.lookup import visible_case_row
 from helpdesk.services.rows import attachment_out, message_out
 from helpdesk.storage import blob_store
@@ -122,6 +122,7 @@ async def insert_message(
                 for item, digest in stored
             )
         )
+    await case_search.append_message(case.id, kind, data.body)
     streams = [case_stream(case.id), team_stream(case.team_id)]
     if kind != MessageKind.NOTE:
         streams += customer_streams(case.customer_id, case.organization_id)

@@ -8,6 +8,7 @@ from helpdesk.policy import SYSTEM
 from helpdesk.schemas import AttachmentIn, CustomerIn, MessageIn, OrganizationIn, TeamIn
 from helpdesk.services import customers, messages, organizations, teams
 from tests.integration.api.conftest import Api
+from tests.integration.api.test_console_permissions import console_sign_in
 
 
 def _grow(api: Api, n: int, offset: int) -> tuple[int, int]:
@@ -67,3 +68,25 @@ def test_list_endpoints_do_not_grow_with_the_rows(api: Api, url: str) -> None:
     big = cost(case_id, customer_id)
     assert big == small, f"{url}: {small} queries with few rows, {big} with many"
     assert big <= 8
+
+
+@pytest.mark.parametrize("url", ["/console/queues/all", "/console/search?q=nhieu&status=any"])
+def test_console_lists_with_sla_badges_do_not_grow_with_the_rows(api: Api, url: str) -> None:
+    targets = {"first_response": "PT1H", "resolution": "PT16H"}
+    policy = {"name": "SLA", "targets": dict.fromkeys(("low", "normal", "high", "urgent"), targets)}
+    assert api.post("/api/v1/sla/policies", json=policy).status_code == 201
+    console_sign_in(api, "manager")
+
+    def cost() -> tuple[int, int]:
+        api.client.get(url)  # warm the session
+        with api.count_queries() as queries:
+            response = api.client.get(url)
+        assert response.status_code == 200, response.text[:300]
+        return len(queries), response.text.count('data-sla="running"')
+
+    _grow(api, 2, offset=1)
+    small, small_badges = cost()
+    _grow(api, 12, offset=2)
+    big, big_badges = cost()
+    assert (small_badges, big_badges) == (2, 14)  # every line has its badge
+    assert big == small, f"{url}: {small} queries with few rows, {big} with many"

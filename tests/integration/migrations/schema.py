@@ -65,7 +65,7 @@ Schema = dict[str, TableShape]
 
 @dataclass(frozen=True)
 class SearchExtras:
-    """What m0005 adds for full-text search, which no table class declares."""
+    """What m0005 (and m0019) add for full-text search, which no table class declares."""
 
     tables: frozenset[str] = frozenset()
     columns: frozenset[tuple[str, str]] = frozenset()
@@ -75,6 +75,13 @@ class SearchExtras:
 SEARCH_EXTRAS_SQLITE = SearchExtras(
     tables=frozenset(
         {"kb_search", "kb_search_config", "kb_search_data", "kb_search_docsize", "kb_search_idx"}
+        | {  # m0019's case search
+            "case_search_fts",
+            "case_search_fts_config",
+            "case_search_fts_data",
+            "case_search_fts_docsize",
+            "case_search_fts_idx",
+        }
     ),
     indexes=frozenset({("kb_articles", "ix_kb_articles_search")}),
 )
@@ -82,7 +89,13 @@ SEARCH_EXTRAS_SQLITE = SearchExtras(
 
 SEARCH_EXTRAS_POSTGRES = SearchExtras(
     columns=frozenset({("kb_articles", "title_tsv"), ("kb_articles", "search_tsv")}),
-    indexes=frozenset({("kb_articles", "ix_kb_articles_search_tsv")}),
+    indexes=frozenset(
+        {
+            ("kb_articles", "ix_kb_articles_search_tsv"),
+            ("case_search", "ix_case_search_doc_trgm"),  # m0019, with pg_trgm
+            ("case_search", "ix_case_search_notes_trgm"),
+        }
+    ),
 )
 """The generated ``tsvector`` columns and their GIN index, on PostgreSQL."""
 
@@ -162,7 +175,7 @@ def _declared_column(column: Column) -> ColumnShape:
         column_type = column._foreign_key_meta.resolved_target_column.column_type.upper()
     if column_type == "SERIAL":
         column_type = "INTEGER"
-    if isinstance(column, Serial):
+    if isinstance(column, Serial) or column._meta.primary_key:  # a key has no default
         default = None
     else:
         default = normal_default(str(column.get_sql_value(column.get_default_value())))
