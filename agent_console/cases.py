@@ -17,18 +17,27 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.response import Template
 
-from agent_console import _forms
+from agent_console import _case_parts, _forms
 from agent_console._labels import DONE, N_
-from agent_console._pages import PathId, done, error_message, render, request_locale
+from agent_console._pages import (
+    PathId,
+    done,
+    error_message,
+    render,
+    request_locale,
+    settings_of,
+)
 from helpdesk.domain import Priority, Status
 from helpdesk.errors import HelpdeskError, PermissionDeniedError
-from helpdesk.i18n import translator
+from helpdesk.i18n import TZ_COOKIE, translator, viewer_timezone
+from helpdesk.markup import message_html
 from helpdesk.policy import Action, Principal, may
 from helpdesk.schemas import AssignIn, CaseOut
-from helpdesk.services import cases, messages, workspace
+from helpdesk.services import case_history, cases, messages, replies, workspace
 from helpdesk.services.customers import ConfirmationRequiredError, CrossOrganizationMergeError
 from helpdesk.sla import services as sla_services
 from helpdesk.web.downloads import download
+from helpdesk.web.previews import is_previewable, preview
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -54,6 +63,11 @@ async def _case_page(
 ) -> Template:
     view = await workspace.case_view(principal, case_id)
     sla = await sla_services.case_sla(principal, case_id)
+    _ = translator(request_locale(request))
+    timezone = viewer_timezone(request.cookies.get(TZ_COOKIE), settings_of(request).timezone)
+    history = _case_parts.history_lines(
+        await case_history.case_history(principal, case_id), _, timezone
+    )
     drafts = dict(drafts or {})
     chosen = request.query_params.get("macro")
     macro = next((m for m in view.macros if str(m.id) == chosen), None)
@@ -68,7 +82,11 @@ async def _case_page(
         case=view.case,
         sla=sla,
         drafts=drafts,
-        error=translator(request_locale(request))(error) if error else None,
+        error=_(error) if error else None,
+        history=history,
+        reply_statuses=_case_parts.REPLY_STATUSES,
+        previewable=is_previewable,
+        message_html=lambda m: message_html(m, lambda i: f"/console/attachments/{i}/view"),
         statuses=list(Status),
         priorities=list(Priority),
         may_merge=may(principal, Action.MERGE_CASES),
@@ -110,17 +128,26 @@ async def _act(
             drafts=drafts if action in ("reply", "note") else None,
         )
     target = result.id if isinstance(result, CaseOut) else case_id
-    return done(request, case_url(target), DONE[action])
+    message = DONE[action]
+    if action == "reply":
+        message = _case_parts.SENT_AND_SET.get(str(_case_parts.reply_status(form)), message)
+    return done(request, case_url(target), message)
 
 
 @post("/cases/{case_id:int}/reply", include_in_schema=False)
 async def reply(
     request: AnyRequest, principal: NamedDependency[Principal], case_id: PathId
 ) -> Response[Any]:
-    """A public reply to the customer, with files."""
+    """A public reply to the customer, with files, signed; with ``then`` (pending or
+    solved) the case's status changes in the same transaction, if the case is
+    still at the ``version`` the page showed (a plain reply is never refused
+    for a change made meanwhile)."""
 
     async def operation(form: FormMultiDict) -> Any:
-        return await messages.reply(principal, case_id, await _forms.message_in(form))
+        status = _case_parts.reply_status(form)
+        version = _case_parts.reply_version(form) if status is not None else None
+        data = await _forms.message_in(form)
+        return await replies.send_reply(principal, case_id, data, status=status, version=version)
 
     return await _act(request, principal, case_id, "reply", operation)
 
@@ -129,10 +156,10 @@ async def reply(
 async def note(
     request: AnyRequest, principal: NamedDependency[Principal], case_id: PathId
 ) -> Response[Any]:
-    """An internal note, with files: staff only."""
+    """An internal note, with files: staff only (Markdown, never signed)."""
 
     async def operation(form: FormMultiDict) -> Any:
-        return await messages.add_note(principal, case_id, await _forms.message_in(form))
+        return await replies.add_note(principal, case_id, await _forms.message_in(form))
 
     return await _act(request, principal, case_id, "note", operation)
 
@@ -191,12 +218,7 @@ async def merge(
         confirm = _forms.merge_confirmation(form)
         merged = await cases.merge_cases(principal, case_id, target, confirm)
     except ConfirmationRequiredError as exc:
-        confirmation = {
-            "target": target,
-            "confirm_customers": ",".join(str(i) for i in exc.extra["confirm_customers"]),
-            "source_customer": exc.extra["source_customer"],
-            "target_customer": exc.extra["target_customer"],
-        }
+        confirmation = _forms.confirmation_asked(target, exc)
         return await _case_page(
             request, principal, case_id, status_code=exc.status, merge_confirmation=confirmation
         )
@@ -220,3 +242,25 @@ async def download_attachment(
     """An attachment as a download, if the agent may see its case (404 otherwise)."""
     attachment, data = await messages.get_attachment(principal, attachment_id)
     return download(data, attachment.filename, attachment.content_type)
+
+
+@post("/cases/{case_id:int}/preview", status_code=200, include_in_schema=False)
+async def preview_message(
+    request: AnyRequest, principal: NamedDependency[Principal], case_id: PathId
+) -> Response[str]:
+    """The reply (``kind=reply``, signed) or note as it will show: sanitised HTML."""
+    form = await request.form()
+    body = _forms.text(form, "body").replace("\r\n", "\n")[: _forms.MAX_BODY]
+    reply = _forms.text(form, "kind") != "note"
+    html = await replies.preview(principal, case_id, body, reply=reply)
+    return Response(html, media_type="text/html; charset=utf-8")
+
+
+@get("/attachments/{attachment_id:int}/view", include_in_schema=False)
+async def view_attachment(
+    principal: NamedDependency[Principal], attachment_id: PathId
+) -> Response[bytes]:
+    """An image or PDF attachment shown in the browser (other files: a download),
+    if the agent may see its case (404 otherwise)."""
+    attachment, data = await messages.get_attachment(principal, attachment_id)
+    return preview(data, attachment.filename, attachment.content_type)

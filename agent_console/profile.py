@@ -1,11 +1,12 @@
-"""The signed-in agent's own profile: name, languages, API tokens, password.
+"""The signed-in agent's own profile: name, languages, signature, API tokens, password.
 
 ``/console/profile`` shows who is signed in, their API tokens (never a token
 itself: only its hash is stored) each with a button that revokes it, and a
 form that changes the password, which needs the current one
 (:func:`helpdesk.services.agents.change_password`). Revoking a token clears
 this process's API principal cache at once; other web processes follow within
-its TTL (:mod:`helpdesk.api.auth`).
+its TTL (:mod:`helpdesk.api.auth`). The signature (Markdown) is appended to
+the agent's replies, never to notes (:mod:`helpdesk.services.signatures`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from helpdesk.errors import HelpdeskError, ValidationError
 from helpdesk.i18n import translator
 from helpdesk.policy import Principal
 from helpdesk.ratelimit import RateLimitedError
-from helpdesk.services import agents, workspace
+from helpdesk.services import agents, signatures, workspace
 from helpdesk.services.agents import CurrentPasswordRequiredError, CurrentPasswordWrongError
 
 AnyRequest = Request[Any, Any, Any]
@@ -37,6 +38,8 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker nam
 
 PASSWORD_CHANGED = N_("Your password was changed.")
 TOKEN_REVOKED = N_("The API token was revoked.")
+SIGNATURE_SAVED = N_("Your signature was saved.")
+SIGNATURE_TOO_LONG = N_("A signature may have at most 2,000 characters.")
 PASSWORD_ERRORS: dict[str, str] = {
     CurrentPasswordRequiredError.code: N_(
         "Type your current password. If you have none yet, ask an administrator to set one."
@@ -56,9 +59,16 @@ def _me(principal: Principal) -> int:
 
 
 async def _profile_page(
-    request: AnyRequest, principal: Principal, *, status_code: int = 200, error: str | None = None
+    request: AnyRequest,
+    principal: Principal,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    signature_error: str | None = None,
+    signature: str | None = None,
 ) -> Template:
     agent_id = _me(principal)
+    _ = translator(request_locale(request))
     return render(
         request,
         "console/profile.html",
@@ -66,7 +76,10 @@ async def _profile_page(
         header=await workspace.header(principal),
         agent=await agents.get_agent(principal, agent_id),
         tokens=await agents.list_tokens(principal, agent_id),
-        error=translator(request_locale(request))(error) if error else None,
+        error=_(error) if error else None,
+        signature=await signatures.my_signature(principal) if signature is None else signature,
+        signature_error=_(signature_error) if signature_error else None,
+        signature_max=signatures.MAX_SIGNATURE,
     )
 
 
@@ -105,3 +118,23 @@ async def revoke_token(
     await agents.revoke_token(principal, _me(principal), token_id)
     invalidate_principals(request)
     return done(request, PROFILE_URL, TOKEN_REVOKED)
+
+
+@post("/profile/signature", include_in_schema=False)
+async def change_signature(
+    request: AnyRequest, principal: NamedDependency[Principal]
+) -> Response[Any]:
+    """Save the signed-in agent's signature (blank removes it)."""
+    form = await request.form()
+    typed = text(form, "signature")[:20_000]
+    try:
+        await signatures.set_my_signature(principal, typed)
+    except ValidationError as exc:
+        return await _profile_page(
+            request,
+            principal,
+            status_code=exc.status,
+            signature_error=SIGNATURE_TOO_LONG,
+            signature=typed,
+        )
+    return done(request, PROFILE_URL, SIGNATURE_SAVED)

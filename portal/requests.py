@@ -10,8 +10,9 @@ from litestar.response import Redirect, Template
 
 from helpdesk.domain import Channel
 from helpdesk.errors import ValidationError
+from helpdesk.markup import message_html
 from helpdesk.policy import Principal
-from helpdesk.schemas import MessageIn
+from helpdesk.schemas import MessageIn, MessageOut
 from helpdesk.services import messages, portal_views, surveys
 from helpdesk.web.downloads import download
 from helpdesk.web.uploads import uploaded_files
@@ -39,7 +40,7 @@ async def request_page(
     view = await portal_views.request_view(principal, case_id)
     return portal_page(
         request, "portal/request.html", view=view, customer_id=principal.id,
-        shared_organization_id=_shared_organization(principal),
+        shared_organization_id=_shared_organization(principal), message_html=_message_html,
     )  # fmt: skip
 
 
@@ -82,3 +83,8 @@ async def download_attachment(
 def _shared_organization(principal: Principal) -> int | None:
     """The organization whose requests the customer sees live too (shared visibility)."""
     return principal.organization_id if principal.organization_shared else None
+
+
+def _message_html(message: MessageOut) -> str:
+    """A reply's HTML, its pasted images shown through the portal's checked route."""
+    return message_html(message, lambda attachment_id: f"/support/attachments/{attachment_id}")
