@@ -60,6 +60,8 @@ class CaseAssigned(Event, frozen=True, tag="case.assigned"):
     assignee_id: int | None
     previous_assignee_id: int | None
     team_id: int | None
+    actor_id: int | None = None
+    """The agent who assigned it (None: the system, e.g. routing)."""
 
 
 class CaseUpdated(Event, frozen=True, tag="case.updated"):
@@ -138,6 +140,17 @@ class SlaBreached(Event, frozen=True, tag="case.sla_breached"):
     notified_agent_ids: list[int]
 
 
+class NotificationCreated(Event, frozen=True, tag="agent.notification"):
+    """An agent got a notification (:mod:`helpdesk.notifications`), on their own
+    stream. Carries no text: the console reads the notification back from the
+    table, through the policy."""
+
+    notification_id: int
+    agent_id: int
+    kind: str
+    case_id: int | None
+
+
 AnyEvent = (
     CaseOpened
     | MessageAdded
@@ -150,6 +163,7 @@ AnyEvent = (
     | AccessChanged
     | SlaAtRisk
     | SlaBreached
+    | NotificationCreated
 )
 
 Listener = Callable[[Event], Awaitable[None]]

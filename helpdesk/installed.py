@@ -20,6 +20,7 @@ from piccolo.table import Table
 
 import helpdesk.channels.email.tables
 import helpdesk.idempotency
+import helpdesk.notifications.tables
 import helpdesk.routing.tables
 import helpdesk.sla.tables
 import helpdesk.tables
@@ -34,6 +35,7 @@ TABLE_MODULES: tuple[ModuleType, ...] = (
     helpdesk.sla.tables,
     knowledge_base.tables,
     helpdesk.idempotency,
+    helpdesk.notifications.tables,
 )
 """Every module that registers tables, in the order their tables are created."""
 

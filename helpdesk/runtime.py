@@ -19,6 +19,7 @@ from piccolo.engine.base import Engine
 
 from helpdesk import events, idempotency, jobs
 from helpdesk.channels.email import outbound
+from helpdesk.channels.email.demo_sink import DemoSink, ensure_demo_mailbox
 from helpdesk.channels.email.supervisor import MailSupervisor
 from helpdesk.db import bind_engine, close_pool, create_engine, database_limits, start_pool
 from helpdesk.live import LiveHub
@@ -47,6 +48,7 @@ class Runtime:
     relay: asyncio.Task[None] | None = field(default=None)
     live: LiveHub | None = field(default=None)
     presence: PresenceStore | None = field(default=None)
+    demo_sink: DemoSink | None = field(default=None)
 
     async def start(
         self, *, run_worker: bool, run_mail: bool = False, serve_live: bool = False
@@ -56,6 +58,8 @@ class Runtime:
         ingester and the live-update hub (web processes) if asked."""
         await start_pool(self.engine)
         jobs.start_dispatcher(self.broker)
+        if self.settings.demo and self.demo_sink is None:
+            self.demo_sink = await start_demo_sink(self.settings.demo_smtp_port)
         if serve_live and self.live is None:
             self.live = LiveHub(self.pubsub)
             await self.live.start()
@@ -81,6 +85,9 @@ class Runtime:
         if self.live is not None:
             await self.live.stop()
             self.live = None
+        if self.demo_sink is not None:
+            await self.demo_sink.stop()
+            self.demo_sink = None
         for task in (self.sweeper, self.relay):
             if task is not None:
                 task.cancel()
@@ -93,6 +100,18 @@ class Runtime:
         await asyncio.to_thread(jobs.stop_dispatcher)
         await self.pubsub.close()
         await close_pool(self.engine)
+
+
+async def start_demo_sink(port: int) -> DemoSink:
+    """Demo mode: start the mail catcher and point the demo mailbox at it (a
+    database not migrated yet leaves the mailbox to the next start)."""
+    sink = DemoSink(port)
+    await sink.start()
+    try:
+        await ensure_demo_mailbox(sink.port)
+    except Exception:
+        logger.warning("demo mode: could not set up the demo mailbox", exc_info=True)
+    return sink
 
 
 async def sweep_forever(interval: int) -> None:
@@ -116,13 +135,14 @@ async def sweep_forever(interval: int) -> None:
 def job_reactors() -> list[events.Reactor]:
     """The event reactors of a full process: the SLA clocks, then the durable
     jobs each event calls for (routing, reply mail, surveys), all inside the
-    event's transaction."""
+    event's transaction; last, the notifications of staff (which may mail)."""
     from helpdesk.channels.email.actors import enqueue_on_reply
     from helpdesk.channels.email.survey_mail import enqueue_on_solve
+    from helpdesk.notifications.reactor import notify_on_event
     from helpdesk.routing.actors import enqueue_routing
     from helpdesk.sla.tracking import track_event
 
-    return [track_event, enqueue_routing, enqueue_on_reply, enqueue_on_solve]
+    return [track_event, enqueue_routing, enqueue_on_reply, enqueue_on_solve, notify_on_event]
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -140,6 +160,9 @@ def build_runtime(settings: Settings) -> Runtime:
 
     outbound.configure(settings.secret_key, urlsplit(settings.base_url).hostname or "localhost")
     survey_mail.configure(settings.base_url, settings.secret_key)
+    from helpdesk.notifications import mail as notification_mail
+
+    notification_mail.configure(settings.base_url)
     events.configure(pubsub, reactors=job_reactors())
     return Runtime(
         settings=settings,

@@ -52,6 +52,7 @@ ACTOR_MODULES = (
     "helpdesk.channels.email.actors",
     "helpdesk.channels.email.survey_mail",
     "helpdesk.sla.actors",
+    "helpdesk.notifications.mail",
 )
 
 
