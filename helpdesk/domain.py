@@ -32,6 +32,8 @@ class Channel(StrEnum):
     WEB = "web"
     CHAT = "chat"
     API = "api"
+    PHONE = "phone"  # entered by an agent for a customer who phoned
+    WALK_IN = "walk_in"  # entered by an agent for a customer who came in person
 
 
 class MessageKind(StrEnum):

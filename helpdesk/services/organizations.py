@@ -14,12 +14,12 @@ from typing import Any
 
 from msgspec import UNSET
 
-from helpdesk.db import transaction
+from helpdesk.db import current_engine, is_postgres, transaction
 from helpdesk.errors import ConflictError, NotFoundError
 from helpdesk.events import AccessChanged, emit, organization_stream
 from helpdesk.policy import Action, Principal, require
 from helpdesk.schemas import OrganizationIn, OrganizationOut, OrganizationUpdate
-from helpdesk.services import audit
+from helpdesk.services import audit, case_search
 from helpdesk.services.rows import as_utc
 from helpdesk.tables import Organization, OrganizationDomain
 
@@ -103,6 +103,8 @@ async def update_organization(
             values[Organization.notes] = data.notes
         if values:
             await Organization.update(values).where(Organization.id == organization_id)
+        if data.name is not UNSET and data.name != current.name:
+            await case_search.reindex_organization(organization_id)
         if data.domains is not UNSET:
             await _set_domains(organization_id, data.domains)
         await audit.record(
@@ -162,6 +164,11 @@ async def list_organizations(
         .order_by(Organization.id)
         .limit(limit)
     )
+    return await _with_domains(rows)
+
+
+async def _with_domains(rows: list[dict[str, Any]]) -> list[OrganizationOut]:
+    """The organizations of ``rows`` with their domains (one more query)."""
     ids = [row["id"] for row in rows]
     domains: dict[int, list[str]] = {i: [] for i in ids}
     if ids:
@@ -170,6 +177,33 @@ async def list_organizations(
         ):
             domains[d["organization"]].append(d["domain"])
     return [_out(row, domains[row["id"]]) for row in rows]
+
+
+async def search_organizations(
+    principal: Principal, text: str = "", *, after_id: int = 0, limit: int = 50
+) -> list[OrganizationOut]:
+    """Organizations by id whose name or one of whose domains contains
+    ``text`` (case-insensitive; an empty text lists them all), ``limit``
+    after ``after_id``. Names are matched with the database's ``LIKE``:
+    diacritics count ("an binh" does not find "An Bình")."""
+    require(principal, Action.VIEW_DIRECTORY)
+    text = text.strip().replace("%", "").replace("_", "")[:200]
+    if not text:
+        return await list_organizations(principal, after_id=after_id, limit=limit)
+    pattern = f"%{text}%"
+    # SQLite's LIKE ignores the case of ASCII letters; PostgreSQL needs ILIKE.
+    postgres = is_postgres(current_engine())
+    name = Organization.name.ilike(pattern) if postgres else Organization.name.like(pattern)
+    by_domain = OrganizationDomain.select(OrganizationDomain.organization).where(
+        OrganizationDomain.domain.like(pattern.lower())
+    )
+    rows = (
+        await Organization.select()
+        .where((Organization.id > after_id) & (name | Organization.id.is_in(by_domain)))
+        .order_by(Organization.id)
+        .limit(limit)
+    )
+    return await _with_domains(rows)
 
 
 async def organization_for_email(address: str) -> int | None:
