@@ -43,6 +43,7 @@ from knowledge_base.schemas import (
     ArticleUpdate,
     ArticleVersionOut,
     PublicArticleOut,
+    TranslationRef,
 )
 from knowledge_base.tables import (
     KbArticle,
@@ -59,7 +60,9 @@ __all__ = [
     "list_articles",
     "list_versions",
     "read_public_article",
+    "restore_version",
     "searchable_values",
+    "translations_of",
     "update_article",
 ]
 
@@ -305,6 +308,13 @@ async def update_article(principal: Principal, article_id: int, data: ArticleUpd
     and body are kept as version ``data.version``. A save that changes nothing
     keeps the version as it is.
     """
+    return await _save(principal, article_id, data, {})
+
+
+async def _save(
+    principal: Principal, article_id: int, data: ArticleUpdate, audit_extra: dict[str, Any]
+) -> ArticleOut:
+    """:func:`update_article`, with ``audit_extra`` added to the audit changes."""
     require(principal, Action.WRITE_ARTICLES)
     async with transaction():
         article = await _row(principal, article_id)
@@ -350,7 +360,7 @@ async def update_article(principal: Principal, article_id: int, data: ArticleUpd
                 "kb_article.updated",
                 entity="kb_article",
                 entity_id=article_id,
-                changes={"version": data.version + 1, **changes},
+                changes={"version": data.version + 1, **changes, **audit_extra},
             )
     return await get_article(principal, article_id)
 
@@ -384,3 +394,53 @@ async def list_versions(principal: Principal, article_id: int) -> list[ArticleVe
         .order_by(KbArticleVersion.version, ascending=False)
     )
     return [_rows.version_out(row) for row in rows]
+
+
+async def restore_version(
+    principal: Principal, article_id: int, version: int, current_version: int
+) -> ArticleOut:
+    """Make the title and body of an earlier ``version`` the article's again.
+
+    The restore is a save like any other: it needs ``current_version`` to be
+    still current (409 otherwise), the same permissions as
+    :func:`update_article`, and keeps the replaced title and body as a version;
+    the audit trail says which version was restored. Restoring a version equal
+    to the current text changes nothing. An unknown version is "not found".
+    """
+    require(principal, Action.WRITE_ARTICLES)
+    await _row(principal, article_id)
+    row = (
+        await KbArticleVersion.select(KbArticleVersion.title, KbArticleVersion.body_md)
+        .where(KbArticleVersion.article == article_id, KbArticleVersion.version == version)
+        .first()
+    )
+    if row is None:
+        raise NotFoundError(f"article {article_id} has no version {version}")
+    data = ArticleUpdate(version=current_version, title=row["title"], body=row["body_md"])
+    return await _save(principal, article_id, data, {"restored_from": version})
+
+
+async def translations_of(
+    principal: Principal | None, group_ids: list[int]
+) -> dict[int, list[TranslationRef]]:
+    """The articles the caller may read in each translation group, by locale
+    (one query, whatever the number of groups)."""
+    if not group_ids:
+        return {}
+    rows = await KbArticle.select(
+        KbArticle.id,
+        KbArticle.translation_group,
+        KbArticle.locale,
+        KbArticle.title,
+        KbArticle.status,
+    ).where(
+        KbArticle.translation_group.is_in(sorted(set(group_ids))),
+        KbArticle.status.is_in(list(_rows.visible_statuses(principal))),
+    )
+    found: dict[int, list[TranslationRef]] = {}
+    for row in sorted(rows, key=lambda r: r["locale"]):
+        ref = TranslationRef(
+            id=row["id"], locale=row["locale"], title=row["title"], status=row["status"]
+        )
+        found.setdefault(int(row["translation_group"]), []).append(ref)
+    return found
