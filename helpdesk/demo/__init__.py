@@ -7,6 +7,10 @@ domains, customers, and cases with their conversations, spread over the last
 found by their unique names and addresses, and each case by the external id
 of its first message, so a second run with the same seed creates nothing and
 a run with more cases adds only the missing ones.
+
+After the cases come knowledge-base articles, macros, routing rules,
+satisfaction answers and live chats (:mod:`helpdesk.demo._content`), each
+found by a unique name, address or id in the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 
 from helpdesk.clock import utcnow
 from helpdesk.db import transaction
+from helpdesk.demo._content import ensure_demo_content
 from helpdesk.demo._load import (
     World,
     ensure_customers,
@@ -26,6 +31,7 @@ from helpdesk.demo._load import (
     ensure_teams,
     play_cases,
 )
+from helpdesk.demo._notifications import ensure_notifications
 from helpdesk.demo._people import STAFF, TEAMS
 from helpdesk.demo._plan import plan_demo
 from helpdesk.demo._sla import ensure_sla
@@ -106,6 +112,8 @@ async def load_demo(*, cases: int = 300, seed: int = 1, secret_key: str) -> Demo
     world.customers = await ensure_customers(plan.customers, world.organizations, now)
     await ensure_sla()
     created, existing = await play_cases(plan, world, now)
+    await ensure_demo_content(world, secret_key, now)  # KB, macros, rules, CSAT, chats
+    await ensure_notifications(world)  # the demo agent's bell
     admin = next(i for i, m in enumerate(STAFF) if m.role == "admin")
     return DemoResult(
         cases_created=created,

@@ -20,6 +20,7 @@ from click.testing import CliRunner, Result
 from helpdesk.cli import main
 from helpdesk.cli._db import migration_names
 from helpdesk.db import bind_engine, create_engine
+from helpdesk.demo._chats import CHATS as DEMO_CHATS
 from helpdesk.services import agents
 from helpdesk.tables import (
     Agent,
@@ -153,7 +154,7 @@ def test_demo_loads_and_is_idempotent(url: str, tmp_path: Path) -> None:
     assert "quantri@hotro.example" in first.output
     assert "quantri-demo" in first.output
     after_first = counts(url)
-    assert after_first["cases"] == 30
+    assert after_first["cases"] == 30 + len(DEMO_CHATS)  # the demo chats are cases too
     assert after_first["agents"] == 8
     assert after_first["teams"] == 2
     assert after_first["messages"] > 30
