@@ -9,7 +9,8 @@ The console adds ``{"op": "presence", "case_id": 12, "state":
 "viewing"|"typing"|"left"}``, and the agent's own presence: while a console
 is connected the agent counts as present; when the last one closes, the
 agent goes away after :data:`helpdesk.routing.presence.GRACE_SECONDS`
-unless one returns.
+unless one returns, and is available again when one connects later (unless
+the agent chose "away").
 
 Redis down: sockets are still accepted and served from the outbox (see
 :mod:`helpdesk.live`), pings go on, presence is kept in this process.
@@ -25,7 +26,12 @@ from litestar import websocket
 
 from agent_console._auth import CONSOLE
 from helpdesk.live import LiveConnection, LiveHub
-from helpdesk.routing.presence import GRACE_SECONDS, PresenceStore, away_after_grace
+from helpdesk.routing.presence import (
+    GRACE_SECONDS,
+    PresenceStore,
+    away_after_grace,
+    back_after_absence,
+)
 from helpdesk.services import agents
 from helpdesk.web.sockets import LiveSocket, Socket, serve_live, socket_session
 
@@ -52,6 +58,7 @@ async def live_socket(socket: Socket) -> None:
     agent = await agents.get_agent(principal, principal.id or 0)
     connection = LiveConnection(principal, agent.name)
     await _touch(store, agent.id)
+    await _back_after_absence(agent.id)
     await socket.send_json({"type": "hello", "agent_id": agent.id})
     spec = LiveSocket(
         face=CONSOLE,
@@ -80,6 +87,15 @@ async def _touch(store: PresenceStore, agent_id: int) -> None:
         await store.touch(agent_id, TIMEOUT_SECONDS)
     except Exception:
         logger.exception("console presence of agent %s could not be recorded", agent_id)
+
+
+async def _back_after_absence(agent_id: int) -> None:
+    """Available again if only the grace period had set the agent away; a
+    failure is logged and ends nothing."""
+    try:
+        await back_after_absence(agent_id)
+    except Exception:
+        logger.exception("making agent %s available again failed", agent_id)
 
 
 async def _away_after_grace(store: PresenceStore, agent_id: int) -> None:

@@ -11,6 +11,7 @@ from litestar.response import Redirect
 from agent_console._forms import availability, text
 from agent_console._labels import DONE, LOGIN_FAILED, LOGIN_RATE_LIMITED
 from agent_console._pages import HOME, done, render, request_locale, safe_next
+from agent_console.profile_details import apply_language
 from helpdesk import ratelimit
 from helpdesk.errors import AuthenticationError
 from helpdesk.i18n import translator
@@ -81,7 +82,9 @@ async def sign_in(request: Request[Any, Any, Any]) -> Response[Any]:
         return _login_page(request, email=email, target=target, error=LOGIN_FAILED, status=401)
     assert principal.id is not None
     await sessions.sign_in(request, principal.id)
-    return Redirect(path=target, status_code=303)
+    response = Redirect(path=target, status_code=303)
+    apply_language(response, (await agents.get_agent(principal, principal.id)).locale)
+    return response
 
 
 @post("/logout", opt=PUBLIC, include_in_schema=False)

@@ -1,4 +1,9 @@
-"""The queue pages: ``/console/`` (my cases) and ``/console/queues/{name}``."""
+"""The queue pages: ``/console/`` (my cases) and ``/console/queues/{name}``.
+
+Each shows the agent's saved views (``?view=ID`` names the one shown, see
+:mod:`agent_console.list_actions`), the filter form, and the bulk bar that
+changes the ticked rows.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,10 @@ from agent_console._forms import ANY_STATUS, NO_TEAM, queue_query
 from agent_console._pages import PathName, render
 from helpdesk.domain import Channel, Priority, Status
 from helpdesk.errors import NotFoundError
-from helpdesk.policy import Principal
-from helpdesk.services import workspace
+from helpdesk.policy import Action, Principal, may
+from helpdesk.services import agents, saved_views, workspace
 from helpdesk.services.queues import CaseSort, Queue
+from helpdesk.services.saved_views import ViewOut
 
 
 async def _queue_page(
@@ -33,10 +39,16 @@ async def _queue_page(
     if view.next_cursor:
         params = {**query.query_without_cursor(), "cursor": view.next_cursor}
         next_url = f"/console/queues/{queue}?{urlencode(params)}"
+    views = await saved_views.list_views(principal)
     return render(
         request,
         "console/queue.html",
         view=view,
+        views=views,
+        current_view=_current_view(views, request.query_params.get("view")),
+        may_share_views=may(principal, Action.SHARE_VIEWS),
+        bulk_agents=await agents.list_agents(principal, active_only=True),
+        bulk_teams=view.teams,
         header=view.header,
         query=query,
         next_url=next_url,
@@ -48,6 +60,11 @@ async def _queue_page(
         any_status=ANY_STATUS,
         no_team=NO_TEAM,
     )
+
+
+def _current_view(views: list[ViewOut], raw: str | None) -> ViewOut | None:
+    """The saved view named by ``?view=`` (one the agent may see), if any."""
+    return next((v for v in views if raw and str(v.id) == raw), None)
 
 
 @get("/", include_in_schema=False)

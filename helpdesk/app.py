@@ -10,6 +10,7 @@ from typing import Any
 
 from litestar import Litestar, Response, get
 from litestar.datastructures import State
+from litestar.exceptions import HTTPException
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -17,6 +18,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from litestar.template.config import TemplateConfig
+from litestar.types import ExceptionHandlersMap
 
 import agent_console
 import portal
@@ -34,6 +36,7 @@ from helpdesk.errors import DatabaseUnavailableError
 from helpdesk.runtime import Runtime, build_runtime
 from helpdesk.settings import Settings, load_settings
 from helpdesk.web.headers import add_security_headers
+from helpdesk.web.unrouted import CONSOLE_PAGES, PORTAL_PAGES, WEB_TEMPLATES_DIR, unrouted_handler
 from knowledge_base.controllers import routers as knowledge_base_routers
 from portal.chat import chat_router
 from portal.kb import kb_portal_router
@@ -47,6 +50,7 @@ PORTAL_STATIC = PORTAL_DIR / "static"
 TEMPLATE_DIRS: list[Path | PathLike[Any] | str] = [
     PORTAL_DIR / "templates",
     agent_console.TEMPLATES_DIR,
+    WEB_TEMPLATES_DIR,
 ]
 
 
@@ -106,6 +110,15 @@ async def home() -> Redirect:
     return Redirect(path="/support/")
 
 
+def _exception_handlers() -> ExceptionHandlersMap:
+    """The API's problem answers, except the faces' own page for their unknown addresses."""
+    handlers = exception_handlers()
+    handlers[HTTPException] = unrouted_handler(
+        [CONSOLE_PAGES, PORTAL_PAGES], handlers[HTTPException]
+    )
+    return handlers
+
+
 def create_app(
     settings: Settings | None = None, *, run_worker: bool | None = None, run_mail: bool = False
 ) -> Litestar:
@@ -148,7 +161,7 @@ def create_app(
         state=State({"runtime": runtime, "settings": settings}),
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        exception_handlers=exception_handlers(),
+        exception_handlers=_exception_handlers(),
         before_send=[add_security_headers],
         plugins=[IdempotencyPlugin()],
         openapi_config=OpenAPIConfig(

@@ -85,11 +85,15 @@ def negotiate(
     return default
 
 
+_WHEN_PATTERNS = {"vi": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy, HH:mm"}
+"""How people of each language write a moment: ``07/12/2026 19:18`` in
+Vietnamese (day first, 24 hours), ``7 Dec 2026, 19:18`` in English."""
+
+
 def format_when(value: datetime, locale: str, timezone: str) -> str:
-    """A date and time for people: in their locale and time zone."""
-    return format_datetime(
-        value, format="medium", tzinfo=_zone(timezone), locale=Locale.parse(locale)
-    )
+    """A date and time for people: in their locale's usual form and their time zone."""
+    pattern = _WHEN_PATTERNS.get(locale, _WHEN_PATTERNS["en"])
+    return format_datetime(value, pattern, tzinfo=_zone(timezone), locale=Locale.parse(locale))
 
 
 TZ_COOKIE = "helpdesk_tz"

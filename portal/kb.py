@@ -107,7 +107,13 @@ def _error_page(request: AnyRequest, status: int, code: str) -> Response[Any]:
 
 kb_portal_router = Router(
     path="/support/kb",
-    route_handlers=[browse, search_page, article_page, answer_feedback, suggestions_shown],
+    route_handlers=[
+        browse,
+        search_page,
+        article_page,
+        answer_feedback,
+        suggestions_shown,
+    ],
     exception_handlers=page_exception_handlers(_error_page, lambda _wanted: "/support/login"),
     include_in_schema=False,
 )

@@ -32,11 +32,13 @@ from helpdesk.api.sla import (
 )
 from helpdesk.api.surveys import SatisfactionReportController
 from helpdesk.api.teams import TeamController
+from helpdesk.api.views import SavedViewController, bulk_change
 from helpdesk.api.webform import public_router
 
 api_router = Router(
     path="/api/v1",
     route_handlers=[
+        bulk_change,
         CaseController,
         MessageController,
         download_attachment,
@@ -52,6 +54,7 @@ api_router = Router(
         SlaStateController,
         SlaReportController,
         SatisfactionReportController,
+        SavedViewController,
     ],
     guards=[authenticate],
     before_request=reject_nul_characters,

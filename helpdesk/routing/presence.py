@@ -4,7 +4,9 @@ The console's websocket calls :meth:`PresenceStore.touch` while it is open
 (on connect and at each heartbeat). When it closes, :func:`away_after_grace`
 waits, then sets an agent who is still ``available`` to ``away`` unless a
 console of theirs is connected again by then, to this process or, in the
-scale-out mode, to any other (the store is Redis there). Routing then stops
+scale-out mode, to any other (the store is Redis there). When a console of
+an agent made away that way connects again, :func:`back_after_absence` makes
+them available again; an "away" the agent chose stays. Routing then stops
 giving them cases and, where a team asks for it, returns their open cases to
 the queue.
 
@@ -28,6 +30,7 @@ import asyncio
 import time
 from typing import Protocol
 
+from helpdesk.db import transaction
 from helpdesk.domain import Availability
 from helpdesk.policy import SYSTEM
 from helpdesk.redis_outage import LoopClients, Outage
@@ -41,6 +44,7 @@ __all__ = [
     "PresenceStore",
     "RedisPresenceStore",
     "away_after_grace",
+    "back_after_absence",
     "create_presence_store",
 ]
 
@@ -122,12 +126,35 @@ def create_presence_store(redis_url: str | None, *, namespace: str = "helpdesk")
 
 async def away_after_grace(store: PresenceStore, agent_id: int, grace: float) -> bool:
     """After ``grace`` seconds, set the agent away if they are still available and
-    no console of theirs is connected; True when this call did."""
+    no console of theirs is connected; True when this call did. The agent is
+    marked as made away by the desk (``auto_away``), so :func:`back_after_absence`
+    may undo it."""
     await asyncio.sleep(grace)
     if await store.is_online(agent_id):
         return False
-    row = await Agent.select(Agent.availability).where(Agent.id == agent_id).first()
-    if row is None or row["availability"] != Availability.AVAILABLE:
-        return False
-    await agents.update_agent(SYSTEM, agent_id, AgentUpdate(availability=Availability.AWAY))
+    async with transaction():
+        if await _availability(agent_id) != (Availability.AVAILABLE, False):
+            return False
+        await agents.update_agent(SYSTEM, agent_id, AgentUpdate(availability=Availability.AWAY))
+        await Agent.update({Agent.auto_away: True}).where(Agent.id == agent_id)
     return True
+
+
+async def back_after_absence(agent_id: int) -> bool:
+    """A console of the agent connected: if the grace period (not the agent)
+    had set them away, make them available again; True when this call did."""
+    async with transaction():
+        if await _availability(agent_id) != (Availability.AWAY, True):
+            return False
+        await agents.update_agent(
+            SYSTEM, agent_id, AgentUpdate(availability=Availability.AVAILABLE)
+        )
+    return True
+
+
+async def _availability(agent_id: int) -> tuple[str, bool] | None:
+    """The agent's availability and whether the desk chose it (None: no such agent)."""
+    row = (
+        await Agent.select(Agent.availability, Agent.auto_away).where(Agent.id == agent_id).first()
+    )
+    return None if row is None else (row["availability"], bool(row["auto_away"]))

@@ -4,7 +4,9 @@ A face says only what differs: its cookie (:class:`~helpdesk.web.sessions.Cookie
 how a signed-in id becomes a principal, where to sign in, and how its error
 page looks. :func:`face_router` mounts its handlers with everything else done
 once: the session middleware, the sign-in and CSRF guards, the ``principal``
-dependency, the error handlers and the body size limit. Security headers are
+dependency, the error handlers and the body size limit. Addresses under the
+face that no route has get the face's "not found" page from
+:mod:`helpdesk.web.unrouted`. Security headers are
 added to every response of the app by
 :func:`~helpdesk.web.headers.add_security_headers`.
 """

@@ -145,3 +145,57 @@ def test_a_customer_chats_from_another_site_and_the_agent_answers_live(
     expect(customer.locator(".line.agent")).to_contain_text("Your order ships today.")
     expect(customer.locator(".body p.note").first).to_contain_text(f"HD-{case_id:06d}")
     shot(customer, "customer-after-reload")
+
+
+def _start_chat(page: Page, site: ChatSite, name: str, email: str, line: str) -> int:
+    page.goto(site.shop + "/index.html")
+    page.locator("button.btn").click()
+    page.locator("form[data-mode=chat] input[name=name]").fill(name)
+    page.locator("form[data-mode=chat] input[name=email]").fill(email)
+    page.locator("form[data-mode=chat] textarea[name=message]").fill(line)
+    page.locator("form[data-mode=chat] button[type=submit]").click()
+    expect(page.locator(".line.customer")).to_contain_text(line)
+    match = re.search(r"HD-0*(\d+)", page.locator(".body p.note").first.inner_text())
+    assert match
+    return int(match.group(1))
+
+
+def test_an_agent_answers_two_chats_side_by_side_from_the_chat_desk(
+    chat_site: ChatSite, new_page: Callable[..., Page], shot: Shot
+) -> None:
+    first, second = new_page("vi-VN"), new_page("vi-VN")
+    first_id = _start_chat(first, chat_site, "Phạm Văn An", "an@khach.test", "Tôi cần đổi size áo")
+    second_id = _start_chat(
+        second, chat_site, "Đỗ Thị Mai", "mai@khach.test", "Shop còn hàng không?"
+    )
+
+    agent = new_page("vi-VN")
+    agent.goto(f"{chat_site.helpdesk}/console/chats?open={first_id},{second_id}")
+    agent.locator("input[name=email]").fill(AGENT_EMAIL)
+    agent.locator("input[name=password]").fill(PASSWORD)
+    agent.locator("form[action='/console/login'] button[type=submit]").click()
+    panels = agent.locator("[data-chat-panel]")
+    expect(panels).to_have_count(2)
+    expect(panels.nth(0)).to_contain_text("Tôi cần đổi size áo")
+    expect(panels.nth(1)).to_contain_text("Shop còn hàng không?")
+    expect(agent.locator("#live-status")).to_have_class(re.compile("live-on"), timeout=LIVE_MS)
+    subscribed = agent.locator(f'#live-status[data-subscribed~="case:{second_id}"]')
+    expect(subscribed).to_have_count(1, timeout=LIVE_MS)
+
+    # Enter sends the line of the first panel; Shift+Enter only starts a new line
+    box = agent.locator(f"#chat-text-{first_id}")
+    box.fill("Dạ anh cần đổi sang size nào ạ?")
+    box.press("Shift+Enter")
+    expect(panels.nth(0).locator(".bubble-agent")).to_have_count(0)
+    box.press("Enter")
+    expect(panels.nth(0).locator(".bubble-agent")).to_contain_text("Dạ anh cần đổi sang size nào")
+    expect(box).to_have_value("")
+    expect(first.locator(".line.agent")).to_contain_text("Dạ anh cần đổi", timeout=LIVE_MS)
+
+    # The second customer writes again: their panel shows it without a reload
+    second.locator(".foot input[name=text]").fill("Size M màu xanh nhé")
+    second.locator(".foot input[name=text]").press("Enter")
+    expect(panels.nth(1).locator(".bubble-customer").last).to_contain_text(
+        "Size M màu xanh nhé", timeout=LIVE_MS
+    )
+    shot(agent, "chat-desk-two-panels")

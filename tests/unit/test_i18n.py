@@ -19,3 +19,9 @@ def test_a_time_is_shown_in_the_viewers_zone() -> None:
     moment = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
     assert "19:00" in format_when(moment, "vi", "Asia/Ho_Chi_Minh")
     assert "13:00" in format_when(moment, "vi", "Europe/Berlin")
+
+
+def test_a_moment_reads_as_each_language_writes_it() -> None:
+    moment = datetime(2026, 12, 7, 12, 18, tzinfo=UTC)
+    assert format_when(moment, "vi", "Asia/Ho_Chi_Minh") == "07/12/2026 19:18"
+    assert format_when(moment, "en", "Asia/Ho_Chi_Minh") == "7 Dec 2026, 19:18"
