@@ -16,6 +16,7 @@ from litestar.datastructures import FormMultiDict
 from helpdesk.domain import Availability, Channel, Priority, Status, parse_case_reference
 from helpdesk.errors import ValidationError
 from helpdesk.schemas import AssignIn, CaseFilter, CaseUpdate, MacroIn, MessageIn
+from helpdesk.services.customers import ConfirmationRequiredError
 from helpdesk.services.queues import CaseSort
 from helpdesk.web.uploads import uploaded_files
 
@@ -135,6 +136,17 @@ def merge_confirmation(form: FormMultiDict) -> list[int] | None:
     ):
         return None
     return [int(p) for p in parts]
+
+
+def confirmation_asked(target: int | None, exc: ConfirmationRequiredError) -> dict[str, Any]:
+    """What the page's confirming form shows for a merge of two customers'
+    objects (both named) and sends back (``confirm_customers``)."""
+    return {
+        "target": target,
+        "confirm_customers": ",".join(str(i) for i in exc.extra["confirm_customers"]),
+        "source_customer": exc.extra["source_customer"],
+        "target_customer": exc.extra["target_customer"],
+    }
 
 
 def macro_in(form: FormMultiDict) -> MacroIn:

@@ -36,6 +36,8 @@ LABELS: dict[str, dict[str, str]] = {
         Channel.WEB: N_("Web form"),
         Channel.CHAT: N_("Live chat"),
         Channel.API: N_("API"),
+        Channel.PHONE: N_("Phone"),
+        Channel.WALK_IN: N_("Walk-in"),
     },
     "metric": {
         "first_response": N_("First response"),
@@ -65,6 +67,10 @@ LABELS: dict[str, dict[str, str]] = {
         Role.AGENT: N_("Agent"),
         Role.MANAGER: N_("Manager"),
         Role.ADMIN: N_("Admin"),
+    },
+    "language": {
+        "vi": N_("Vietnamese"),
+        "en": N_("English"),
     },
     "queue": {
         Queue.MINE: N_("My cases"),

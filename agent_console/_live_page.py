@@ -40,7 +40,9 @@ def live_context(
     view = context.get("view")
     if isinstance(case, CaseOut):
         streams.append(f"case:{case.id}")
-    elif context.get("live_queue") or hasattr(view, "rows"):
+    streams += [f"case:{case_id}" for case_id in context.get("live_cases", [])]
+    if isinstance(case, CaseOut) or context.get("live_queue") or hasattr(view, "rows"):
+        # Lists follow their teams; a case page follows them too, for the nav's counts.
         streams += _team_streams(principal, [t.id for t in getattr(view, "teams", [])])
     texts = {key: _(text) for key, text in _TEXTS.items()}
     return {"streams": " ".join(streams), "texts": texts}

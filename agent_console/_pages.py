@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from litestar import Request
 from litestar.params import PathParameter
@@ -86,12 +87,22 @@ def _helpers(_: Translator, locale: str, timezone: str) -> dict[str, Any]:
     def number(value: float) -> str:
         return format_number(value, locale)
 
+    def short_when(value: datetime | None) -> str:
+        """dd/mm/yyyy HH:MM in the viewer's time zone (the compact form of lists)."""
+        return value.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M") if value else ""
+
     def duration(seconds: int) -> str:
         minutes = abs(seconds) // 60
         text = _("%(hours)d h %(minutes)02d min", hours=minutes // 60, minutes=minutes % 60)
         return _("%(time)s overdue", time=text) if seconds < 0 else text
 
-    return {"label": label, "when": when, "number": number, "duration": duration}
+    return {
+        "label": label,
+        "when": when,
+        "short_when": short_when,
+        "number": number,
+        "duration": duration,
+    }
 
 
 def render(

@@ -63,8 +63,10 @@ class Action(StrEnum):
     # and still with the confirmation that names both customers).
     MERGE_ACROSS_ORGANIZATIONS = "merge_across_organizations"
     VIEW_DIRECTORY = "view_directory"  # list agents, teams, customers
+    READ_NOTIFICATIONS = "read_notifications"  # one's own notifications and their settings
     VIEW_REPORTS = "view_reports"
     MANAGE_MACROS = "manage_macros"  # create, edit and delete canned replies
+    SHARE_VIEWS = "share_views"  # saved case-list views offered to every agent
     ADMINISTER = "administer"  # agents, teams, tokens, settings
     WRITE_ARTICLES = "write_articles"  # knowledge base: read, write and edit drafts
     PUBLISH_ARTICLES = "publish_articles"  # knowledge base: publish, delete, categories
@@ -77,6 +79,7 @@ _ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.MERGE_CASES,
             Action.MANAGE_CUSTOMERS,
             Action.VIEW_DIRECTORY,
+            Action.READ_NOTIFICATIONS,
             Action.WRITE_ARTICLES,
         }
     ),
@@ -85,6 +88,7 @@ _ROLE_ACTIONS[Role.MANAGER] = _ROLE_ACTIONS[Role.AGENT] | {
     Action.MERGE_CUSTOMERS,
     Action.VIEW_REPORTS,
     Action.MANAGE_MACROS,
+    Action.SHARE_VIEWS,
     Action.PUBLISH_ARTICLES,
 }
 _ROLE_ACTIONS[Role.ADMIN] = _ROLE_ACTIONS[Role.MANAGER] | {
@@ -173,6 +177,12 @@ def case_scope(principal: Principal) -> CaseScope:
         customer_id=principal.id,
         organization_id=principal.organization_id if principal.organization_shared else None,
     )
+
+
+def may_read_notes(principal: Principal) -> bool:
+    """True when ``principal`` may read (and search) internal notes: staff and
+    the system; customers never."""
+    return principal.kind in ("agent", "system")
 
 
 def ensure_can_see_case(principal: Principal, case: dict[str, Any]) -> None:

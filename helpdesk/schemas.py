@@ -355,6 +355,8 @@ class AgentOut(msgspec.Struct):
     active: bool
     availability: Availability
     team_ids: list[int]
+    has_avatar: bool = False  # a picture at /console/agents/{id}/avatar
+    locale: str = ""  # the console's and their mails' language; empty: the browser's
 
 
 class TokenOut(msgspec.Struct):

@@ -50,6 +50,7 @@ class Customer(Table, tablename="customers"):
     merged_into: ForeignKey[Customer] = ForeignKey("self", null=True, default=None)
     search_text = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
+    notes = Text(default="")  # for staff only, never shown to the customer (m0022)
 
 
 class CustomerEmail(Table, tablename="customer_emails"):
@@ -85,6 +86,11 @@ class Agent(Table, tablename="agents"):
     active = Boolean(default=True)
     availability = Varchar(length=16, default="offline")
     created_at = Timestamptz(default=TimestamptzNow())
+    signature = Text(default="")  # Markdown, appended to the agent's replies (m0018)
+    auto_away = Boolean(default=False)  # "away" set by the console grace period (m0023)
+    avatar = Varchar(length=64, default="")  # SHA-256 of the picture in the blob store (m0026)
+    avatar_type = Varchar(length=32, default="")  # its media type
+    locale = Varchar(length=8, default="")  # console and mail language; empty: the browser's
 
 
 class ApiToken(Table, tablename="api_tokens"):
@@ -426,3 +432,41 @@ class ChatContact(Table, tablename="chat_contacts"):
 
 
 register_tables(ChatContact)
+
+
+class CaseSearch(Table, tablename="case_search"):
+    """The search document of one case (``id`` is the case's id; m0019).
+
+    Folded text (:func:`helpdesk.text.fold`), rebuilt by
+    :mod:`helpdesk.services.case_search` in the same transaction as the change:
+    ``subject``; ``doc``, what anyone who sees the case may find it by (subject,
+    tags, customer name, addresses and phone, organization, the customer's
+    messages and the replies); ``notes``, the internal notes (staff only).
+    Indexed by a trigram index: ``pg_trgm`` GIN on PostgreSQL, an external
+    content FTS5 table with the trigram tokenizer on SQLite.
+    """
+
+    id = Integer(primary_key=True)
+    subject = Text(default="")
+    doc = Text(default="")
+    notes = Text(default="")
+
+
+register_tables(CaseSearch)
+
+
+class SavedView(Table, tablename="saved_views"):
+    """A named case list ("view") an agent keeps: a queue, filters and an order
+    (``definition``, see :mod:`helpdesk.services.saved_views`); ``shared``
+    views are offered to every agent (m0025)."""
+
+    id = Serial(primary_key=True)
+    owner = ForeignKey(Agent, null=False)
+    name = Varchar(length=100)
+    shared = Boolean(default=False)
+    definition = JSON(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+register_tables(SavedView)

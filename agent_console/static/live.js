@@ -89,18 +89,25 @@
 
   /* Refresh the live parts of the page from the server, keeping what is being typed
      (the forms are not replaced). Coalesced: at most one fetch per 300 ms. */
-  var PARTS = ["#case-head", "#sla-panel", "#conversation", "#queue-results", "#queue-nav"];
-  function refresh() {
+  var PARTS = ["#case-head", "#sla-panel", "#conversation", "#queue-heading", "#queue-results",
+    "#queue-nav"];
+  /* A team's event changes lists and counts only: on a case page just the nav's counts. */
+  var LIST_PARTS = ["#queue-heading", "#queue-results", "#queue-nav"];
+  var pendingParts = {};
+  function refresh(parts) {
+    (parts || PARTS).forEach(function (selector) { pendingParts[selector] = true; });
     if (refreshTimer) return;
     refreshTimer = setTimeout(function () {
       refreshTimer = null;
+      var wantedParts = Object.keys(pendingParts);
+      pendingParts = {};
       var url = location.pathname + location.search;
       fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (response) { return response.ok ? response.text() : null; })
         .then(function (html) {
           if (html === null || url !== location.pathname + location.search) return;
           var fresh = new DOMParser().parseFromString(html, "text/html");
-          PARTS.forEach(function (selector) {
+          wantedParts.forEach(function (selector) {
             var old = document.querySelector(selector);
             var update = fresh.querySelector(selector);
             if (!old || !update) return;
@@ -166,7 +173,8 @@
           "/console/cases/" + message.payload.case_id);
       }
     }
-    if (message.stream.indexOf("agent:") !== 0) refresh();
+    if (message.stream.indexOf("team:") === 0) refresh(LIST_PARTS);
+    else if (message.stream.indexOf("agent:") !== 0) refresh();
   }
 
   /* The streams the server confirmed, on #live-status (data-subscribed="case:12 agent:3"). */
@@ -181,6 +189,7 @@
     var message;
     try { message = JSON.parse(raw.data); } catch (e) { return; }
     armSilence();
+    document.dispatchEvent(new CustomEvent("hd:live", { detail: message }));  // notifications.js
     switch (message.type) {
       case "event": onEvent(message); break;
       case "subscribed":

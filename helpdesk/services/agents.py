@@ -97,6 +97,8 @@ def _out(row: dict[str, Any], team_ids: list[int]) -> AgentOut:
         active=row["active"],
         availability=row["availability"],
         team_ids=sorted(team_ids),
+        has_avatar=bool(row.get("avatar")),
+        locale=row.get("locale") or "",
     )
 
 
@@ -185,6 +187,8 @@ async def update_agent(principal: Principal, agent_id: int, data: AgentUpdate) -
     }
     if data.password is not UNSET:
         values[Agent.password_hash] = hash_password(data.password)
+    if data.availability is not UNSET:
+        values[Agent.auto_away] = False  # a chosen availability is nobody's guess
     async with transaction():
         before = await get_agent(principal, agent_id)
         if values:

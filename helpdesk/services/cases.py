@@ -30,7 +30,7 @@ from helpdesk.events import (
 from helpdesk.policy import SYSTEM, Action, Principal, require
 from helpdesk.rows import CaseRow
 from helpdesk.schemas import AssignIn, CaseCreate, CaseOut, CaseUpdate, MessageIn
-from helpdesk.services import audit
+from helpdesk.services import audit, case_search
 from helpdesk.services._case_list import list_cases
 from helpdesk.services.customers import (
     check_merge_allowed,
@@ -146,6 +146,7 @@ async def open_case(
             external_id=external_id,
             meta=meta,
         )
+        await case_search.reindex_cases([case_id])
         await audit.record(
             principal, "case.opened", entity="case", entity_id=case_id, case_id=case_id
         )
@@ -239,6 +240,8 @@ async def update_case(principal: Principal, case_id: int, data: CaseUpdate) -> C
         values, changes = await _update_values(case, data)
         if values:
             await _save(principal, case, values, changes, expected_version=data.version)
+        if "subject" in changes or "tags" in changes:
+            await case_search.reindex_cases([case_id])
     return case_out(await case_row(case_id))
 
 
@@ -326,6 +329,7 @@ async def _assign(principal: Principal, case: CaseRow, data: AssignIn) -> None:
         assignee_id=data.assignee_id,
         previous_assignee_id=case.assignee_id,
         team_id=case.team_id,
+        actor_id=principal.id if principal.kind == "agent" else None,
     )
     await emit(event, [case_stream(case_id), team_stream(case.team_id)])
     await audit.record(
@@ -412,6 +416,7 @@ async def merge_cases(
         await Case.update(
             {Case.tags: tags, Case.version: Case.version + 1, Case.updated_at: now}
         ).where(Case.id == target_id)
+        await case_search.reindex_cases([source_id, target_id])
         changes: dict[str, Any] = {"source_id": source_id, "target_id": target_id}
         if other_customer:
             changes["customers"] = [source.customer_id, target.customer_id]

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import msgspec
 
-from helpdesk.channels.email import delivery
+from helpdesk.channels.email import delivery, health
 from helpdesk.channels.email.schemas import OutboundMailOut
+from helpdesk.domain import Status
+from helpdesk.notifications import services as notification_services
 from helpdesk.policy import Action, Principal, may, require
 from helpdesk.schemas import AgentOut, CaseFilter, CaseOut, Customer360, MacroOut, MessageOut
-from helpdesk.services import agents, cases, customers, macros, messages
-from helpdesk.services.queues import CaseSort, Queue, list_queue, queue_counts
+from helpdesk.services import agents, cases, customers, macros, messages, search
+from helpdesk.services._case_list import count_cases
+from helpdesk.services.queues import CaseSort, Queue, list_queue, queue_counts, queue_filter
+from helpdesk.sla.badges import SlaBadge, badges_for
 from helpdesk.tables import Agent, Customer, Team
 
 MAX_RELATED_CASES = 20
@@ -38,15 +42,20 @@ class Header(msgspec.Struct):
     may_manage_macros: bool
     may_view_reports: bool = False
     may_administer: bool = False
+    failing_mailboxes: int = 0
+    """Active mailboxes whose last fetch or send failed (counted for admins only)."""
+    unread_notifications: int = 0
+    """The agent's unread notifications (:mod:`helpdesk.notifications`)."""
 
 
 class CaseRow(msgspec.Struct):
-    """One line of a queue."""
+    """One line of a queue or of search results, with its next SLA target."""
 
     case: CaseOut
     customer_name: str
     team_name: str | None
     assignee_name: str | None
+    sla: SlaBadge | None = None
 
 
 class QueueView(msgspec.Struct):
@@ -56,6 +65,19 @@ class QueueView(msgspec.Struct):
     queue: Queue
     rows: list[CaseRow]
     next_cursor: str | None
+    teams: list[Named]
+    total: int = 0
+    """How many cases match the filters (the queue's size when none is set)."""
+
+
+class SearchView(msgspec.Struct):
+    """One page of search results, how many there are, and the teams to show."""
+
+    header: Header
+    rows: list[CaseRow]
+    total: int
+    page: int
+    pages: int
     teams: list[Named]
 
 
@@ -112,6 +134,10 @@ async def header(principal: Principal) -> Header:
         may_manage_macros=may(principal, Action.MANAGE_MACROS),
         may_view_reports=may(principal, Action.VIEW_REPORTS),
         may_administer=may(principal, Action.ADMINISTER),
+        failing_mailboxes=(
+            await health.failing_mailboxes() if may(principal, Action.ADMINISTER) else 0
+        ),
+        unread_notifications=await notification_services.unread_count(principal),
     )
 
 
@@ -127,26 +153,54 @@ async def queue_view(
     """One page of ``queue`` with the names of customers, teams and assignees."""
     require(principal, Action.VIEW_DIRECTORY)
     page = await list_queue(principal, queue, filters, cursor=cursor, limit=limit, sort=sort)
-    customer_names = await _customer_names({c.customer_id for c in page.items})
-    agent_names = await _agent_names({c.assignee_id for c in page.items if c.assignee_id})
     teams = await _teams()
+    top = await header(principal)
+    total = top.counts[str(queue)]
+    if filters != CaseFilter():
+        total = await count_cases(principal, queue_filter(principal, queue, filters))
+    return QueueView(
+        header=top,
+        queue=queue,
+        rows=await _rows(page.items, teams),
+        next_cursor=page.next_cursor,
+        teams=teams,
+        total=total,
+    )
+
+
+async def search_view(
+    principal: Principal, text: str, statuses: list[Status], page: int = 1
+) -> SearchView:
+    """One page of :func:`helpdesk.services.search.search_cases` with names and SLA badges."""
+    require(principal, Action.VIEW_DIRECTORY)
+    found = await search.search_cases(principal, text, statuses=statuses, page=page)
+    teams = await _teams()
+    return SearchView(
+        header=await header(principal),
+        rows=await _rows(found.items, teams),
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
+        teams=teams,
+    )
+
+
+async def _rows(items: list[CaseOut], teams: list[Named]) -> list[CaseRow]:
+    """List lines for ``items``: names and SLA badges in a fixed number of queries."""
+    customer_names = await _customer_names({c.customer_id for c in items})
+    agent_names = await _agent_names({c.assignee_id for c in items if c.assignee_id})
     team_names = {team.id: team.name for team in teams}
-    rows = [
+    slas = await badges_for([c.id for c in items])
+    return [
         CaseRow(
             case=case,
             customer_name=customer_names.get(case.customer_id, ""),
             team_name=team_names.get(case.team_id) if case.team_id else None,
             assignee_name=agent_names.get(case.assignee_id) if case.assignee_id else None,
+            sla=slas.get(case.id),
         )
-        for case in page.items
+        for case in items
     ]
-    return QueueView(
-        header=await header(principal),
-        queue=queue,
-        rows=rows,
-        next_cursor=page.next_cursor,
-        teams=teams,
-    )
 
 
 async def case_view(principal: Principal, case_id: int) -> CaseView:

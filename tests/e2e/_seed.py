@@ -30,6 +30,12 @@ from knowledge_base.schemas import ArticleIn, ArticleStatus
 from knowledge_base.services import create_article
 
 PASSWORD = "mat-khau-e2e-2026"
+E2E_PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+    b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+"""A one-pixel PNG: the case page's attachment preview (tests/e2e/test_case_page.py)."""
 
 
 @dataclass
@@ -88,6 +94,8 @@ async def seed(database_url: str, data_dir: Path) -> Seeded:
     await _staff(seeded, "lan", "Nguyễn Thị Lan", Role.AGENT, [support.id])
     await _staff(seeded, "minh", "Trần Văn Minh", Role.AGENT, [support.id])
     await _staff(seeded, "huy", "Phạm Quốc Huy", Role.MANAGER, [])
+    await _staff(seeded, "an", "Lê Văn An", Role.ADMIN, [])  # tests/e2e/test_admin_forms.py
+    await _staff(seeded, "thu", "Ngô Thị Thu", Role.AGENT, [support.id])  # test_profile.py
     screenshot = AttachmentIn(
         filename="ảnh chụp lỗi.txt", content=b"Error 500", content_type="text/plain"
     )
@@ -107,6 +115,11 @@ async def seed(database_url: str, data_dir: Path) -> Seeded:
     await _case(
         seeded, "forged", "Ứng dụng bị treo khi mở báo cáo", email="tuan@khach.vn",
         name="Đỗ Minh Tuấn", team_id=support.id, body="Ứng dụng bị treo mỗi khi tôi mở báo cáo.",
+    )  # fmt: skip
+    await _case(
+        seeded, "case_page", "Máy in không nhận lệnh in", email="mai@khach.vn",
+        name="Vũ Thị Mai", team_id=support.id, body="Máy in văn phòng không in được.",
+        files=[AttachmentIn(filename="may in.png", content=E2E_PNG, content_type="image/png")],
     )  # fmt: skip
     await messages.add_note(SYSTEM, seeded.cases["login"], MessageIn(body="Khách hàng VIP."))
     await macros.create_macro(

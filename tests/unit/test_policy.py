@@ -159,10 +159,12 @@ def test_customers_never_see_the_triage_queue():
 
 MATRIX = {
     Role.AGENT: {Action.WORK_CASES, Action.MERGE_CASES, Action.MANAGE_CUSTOMERS,
-                 Action.VIEW_DIRECTORY, Action.WRITE_ARTICLES},
+                 Action.VIEW_DIRECTORY, Action.WRITE_ARTICLES, Action.READ_NOTIFICATIONS},
     Role.MANAGER: {Action.WORK_CASES, Action.MERGE_CASES, Action.MANAGE_CUSTOMERS,
                    Action.VIEW_DIRECTORY, Action.MERGE_CUSTOMERS, Action.VIEW_REPORTS,
-                   Action.MANAGE_MACROS, Action.WRITE_ARTICLES, Action.PUBLISH_ARTICLES},
+                   Action.READ_NOTIFICATIONS,
+                   Action.MANAGE_MACROS, Action.SHARE_VIEWS, Action.WRITE_ARTICLES,
+                   Action.PUBLISH_ARTICLES},
     Role.ADMIN: set(Action),
 }  # fmt: skip
 

@@ -25,10 +25,15 @@ from typing import Any
 
 import pytest
 
-from helpdesk.policy import SYSTEM
+from helpdesk.domain import Channel, Role
+from helpdesk.policy import SYSTEM, Principal
 from helpdesk.schemas import AgentUpdate, AttachmentIn, MacroIn, MessageIn
-from helpdesk.services import agents, macros, messages
+from helpdesk.services import agent_profile, agents, macros, messages, saved_views
+from helpdesk.services.saved_views import ViewIn
 from tests.integration.api import _console_manage_setup as manage
+from tests.integration.api import _kb_editor_setup as kb
+from tests.integration.api import _notifications_setup as notifications
+from tests.integration.api import _people_setup as people
 from tests.integration.api.conftest import ROLES, Api
 
 PASSWORD = "mat-khau-console-1"
@@ -69,6 +74,23 @@ def _token(api: Api) -> dict[str, Any]:
     return {"token": token.id}
 
 
+def _chat(api: Api) -> dict[str, Any]:
+    return {"case": api.make_case(api.team_a, channel=Channel.CHAT).id}
+
+
+def _view(api: Api) -> dict[str, Any]:
+    owner = Principal(kind="agent", id=api.agent_ids["agent_a"], role=Role.AGENT)
+    view = api.run(saved_views.create_view, owner, ViewIn(name=f"Của A {next(_seq)}"))
+    return {"view": view.id}
+
+
+def _avatar(api: Api) -> dict[str, Any]:
+    agent_id = api.agent_ids["agent_a"]
+    principal = Principal(kind="agent", id=agent_id, role=Role.AGENT)
+    api.run(agent_profile.set_avatar, principal, b"\x89PNG\r\n\x1a\n" + bytes(16))
+    return {"agent": agent_id}
+
+
 def _form(**values: Any) -> FormData:
     return lambda api, params: {
         k: str(v(api, params) if callable(v) else v) for k, v in values.items()
@@ -93,13 +115,32 @@ MATRIX: list[Page] = [
     Page("GET", "/console/queues/unassigned", PAGE),
     Page("GET", "/console/queues/all?status=any&sort=created", PAGE),
     Page("GET", "/console/queues/nope", (302, 404, 404, 404, 404)),
+    Page("GET", "/console/search?q=HD-1&status=any&page=x", PAGE),
     Page("GET", "/console/cases/{case}", TEAM_A_PAGE, _case),
     Page("GET", "/console/cases/{case}", PAGE, lambda api: {"case": api.make_case(None).id}),
     Page("GET", "/console/cases/2147483647", (302, 404, 404, 404, 404)),
     Page("GET", "/console/at-risk", PAGE),
+    # people pages: every member of staff reads and edits customers; merging is for managers
+    Page("GET", "/console/customers/{customer}", PAGE, people.new_customer),
+    Page("POST", "/console/customers/{customer}", EVERYONE_ACTION, people.new_customer,
+         _form(name="Khách", phone="0903 000 111", locale="vi", notes="Ghi chú")),
+    Page("POST", "/console/customers/{customer}/addresses", EVERYONE_ACTION, people.new_customer,
+         _form(address=manage.unique("them@matran.vn.x"))),
+    Page("POST", "/console/customers/{customer}/addresses/remove", EVERYONE_ACTION,
+         people.new_customer, people.remove_form),
+    Page("POST", "/console/customers/{customer}/merge", MANAGERS_ACTION, people.two_customers,
+         people.merge_form),
+    Page("GET", "/console/organizations?q=c", PAGE),
+    Page("GET", "/console/organizations/{organization}", PAGE, people.new_organization),
+    Page("POST", "/console/organizations/{organization}", EVERYONE_ACTION,
+         people.new_organization, _form(name="Công ty", domains="", notes="Khách lớn")),
+    Page("GET", "/console/cases/new?q=khach", PAGE),
+    Page("POST", "/console/cases/new", EVERYONE_ACTION, None, people.new_case_form),
     Page("GET", "/console/kb/search?q=mat+khau", PAGE),
     Page("GET", "/console/kb/search?case={case}", TEAM_A_PAGE, _case),
     Page("GET", "/console/attachments/{attachment}", TEAM_A_PAGE, _attachment),
+    Page("GET", "/console/attachments/{attachment}/view", TEAM_A_PAGE, _attachment),
+    Page("POST", "/console/cases/{case}/preview", TEAM_A_PAGE, _case, _form(body="**x**")),
     Page("POST", "/console/cases/{case}/reply", TEAM_A_ACTION, _case, MESSAGE),
     Page("POST", "/console/cases/{case}/note", TEAM_A_ACTION, _case, MESSAGE),
     Page("POST", "/console/cases/{case}/take", TEAM_A_ACTION, _case, _form()),
@@ -126,6 +167,15 @@ MATRIX: list[Page] = [
     ),
     Page("POST", "/console/availability", EVERYONE_ACTION, None, _form(availability="away")),
     Page("GET", "/console/profile", PAGE),
+    # notifications: each agent their own (a notification of agent A opens for A alone)
+    Page("GET", "/console/notifications?page=2", PAGE),
+    Page("GET", "/console/notifications/count", PAGE),
+    Page("GET", "/console/notifications/{notification}/open", (302, 303, 404, 404, 404),
+         notifications.new_notification),
+    Page("POST", "/console/notifications/read-all", EVERYONE_ACTION, None, _form()),
+    Page("GET", "/console/notifications/settings", PAGE),
+    Page("POST", "/console/notifications/settings", EVERYONE_ACTION, None,
+         _form(**{"assigned.console": "on", "mentioned.email": "on"})),
     Page(
         "POST",
         "/console/profile/password",
@@ -133,6 +183,27 @@ MATRIX: list[Page] = [
         None,
         _form(current_password=PASSWORD, new_password=PASSWORD, confirm_password=PASSWORD),
     ),
+    Page("POST", "/console/profile/signature", EVERYONE_ACTION, None, _form(signature="*Lan*")),
+    Page("POST", "/console/profile/details", EVERYONE_ACTION, None, _form(name="Lan", locale="vi")),
+    Page("POST", "/console/profile/avatar", EVERYONE_ACTION, None, _form()),
+    Page("POST", "/console/profile/avatar/remove", EVERYONE_ACTION, None, _form()),
+    Page("GET", "/console/agents/{agent}/avatar", PAGE, _avatar),
+    # the lists: a bulk change answers everyone (each case is checked on its own); a personal
+    # view is its owner's (agent A) alone
+    Page("POST", "/console/cases/bulk", EVERYONE_ACTION, _case, _form(case=lambda a, p: p["case"],
+         priority="high", next="/console/queues/all")),
+    Page("POST", "/console/views", EVERYONE_ACTION, None,
+         _form(name=lambda a, p: f"Xem {next(_seq)}", queue="all", status="any")),
+    Page("GET", "/console/views/{view}", (302, 303, 404, 404, 404), _view),
+    Page("POST", "/console/views/{view}/update", (302, 303, 404, 404, 404), _view,
+         _form(status="pending")),
+    Page("POST", "/console/views/{view}/delete", (302, 303, 404, 404, 404), _view,
+         _form(confirm="yes")),
+    # the chat desk: a chat of team A, as any case of team A
+    Page("GET", "/console/chats?open=1,2", PAGE),
+    Page("GET", "/console/chats/{case}/thread", TEAM_A_PAGE, _chat),
+    Page("POST", "/console/chats/{case}/say", TEAM_A_PAGE, _chat, _form(text="Dạ")),
+    Page("POST", "/console/chats/{case}/take", TEAM_A_ACTION, _chat, _form(open="1")),
     # a token of agent A: only agent A revokes it here (admins do it through the API)
     Page("POST", "/console/profile/tokens/{token}/revoke", (302, 303, 404, 404, 404), _token),
     Page("GET", "/console/macros", MANAGERS_PAGE),
@@ -168,6 +239,11 @@ MATRIX: list[Page] = [
          _form(name="Hộp thư", address=manage.unique("hop@"), imap_host="imap.vn", imap_user="a")),
     Page("POST", "/console/admin/mailboxes/{mailbox}", ADMINS_ACTION, manage.new_mailbox,
          _form(name="Đổi tên", imap_host="imap.vn", imap_user="a", active="on")),
+    # test connection: a page with the result (port 1 on loopback refuses at once)
+    Page("POST", "/console/admin/mailboxes/test/smtp", ADMINS_PAGE, None,
+         _form(smtp_host="127.0.0.1", smtp_port=1, smtp_security="plain")),
+    Page("POST", "/console/admin/mailboxes/{mailbox}/test/imap", ADMINS_PAGE, manage.new_mailbox,
+         _form(imap_host="127.0.0.1", imap_port=1, imap_security="plain", imap_user="a")),
     Page("GET", "/console/admin/rules", ADMINS_PAGE),
     Page("GET", "/console/admin/rules/{rule}", ADMINS_PAGE, manage.new_rule),
     Page("POST", "/console/admin/rules", ADMINS_ACTION, None,
@@ -193,6 +269,29 @@ MATRIX: list[Page] = [
          _form(name=manage.unique("Lịch "), hours_mon="08:00-17:00")),
     Page("POST", "/console/admin/sla/calendars/{calendar}/delete", ADMINS_ACTION,
          manage.new_calendar, _form()),
+    # the knowledge-base editor: staff write drafts; managers publish, delete, manage categories
+    Page("GET", "/console/kb/articles?status=draft&category=x&q=bai", PAGE),
+    Page("GET", "/console/kb/articles/new", PAGE),
+    Page("POST", "/console/kb/articles", EVERYONE_ACTION, None, _form(title="Bài", locale="vi")),
+    Page("GET", "/console/kb/articles/{article}", PAGE, kb.new_article),
+    Page("POST", "/console/kb/articles/{article}", EVERYONE_ACTION, kb.new_article,
+         _form(version=2, title="Đổi tên")),
+    Page("POST", "/console/kb/articles/{article}/publish", MANAGERS_ACTION, kb.new_article,
+         _form(version=2)),
+    Page("POST", "/console/kb/articles/{article}/unpublish", MANAGERS_ACTION, kb.new_article,
+         _form(version=2)),
+    Page("POST", "/console/kb/articles/{article}/delete", MANAGERS_ACTION, kb.new_article,
+         _form(confirm="yes")),
+    Page("GET", "/console/kb/articles/{article}/history", PAGE, kb.new_article),
+    Page("GET", "/console/kb/articles/{article}/history/1", PAGE, kb.new_article),
+    Page("POST", "/console/kb/articles/{article}/history/1/restore", EVERYONE_ACTION,
+         kb.new_article, _form(version=2)),
+    Page("GET", "/console/kb/categories", PAGE),
+    Page("POST", "/console/kb/categories", MANAGERS_ACTION, None, _form(name_vi="Mục")),
+    Page("POST", "/console/kb/categories/{category}", MANAGERS_ACTION, kb.new_category,
+         _form(name_vi="Mục", position=1)),
+    Page("POST", "/console/kb/categories/{category}/delete", MANAGERS_ACTION, kb.new_category,
+         _form(confirm="yes")),
     Page("POST", "/console/logout", (303,) * 5, None, _form()),  # keep it last
 ]  # fmt: skip
 
@@ -231,6 +330,8 @@ def test_the_matrix_covers_every_console_route(api: Api) -> None:
     }
     placeholders = {
         "{case}": "{case_id:int}",
+        "{customer}": "{customer_id:int}",
+        "{organization}": "{organization_id:int}",
         "{attachment}": "{attachment_id:int}",
         "{macro}": "{macro_id:int}",
         "{agent}": "{agent_id:int}",
@@ -239,7 +340,12 @@ def test_the_matrix_covers_every_console_route(api: Api) -> None:
         "{rule}": "{rule_id:int}",
         "{policy}": "{policy_id:int}",
         "{calendar}": "{calendar_id:int}",
+        "{article}": "{article_id:int}",
+        "{category}": "{category_id:int}",
+        "/history/1": "/history/{version:int}",
         "{token}": "{token_id:int}",
+        "{notification}": "{notification_id:int}",
+        "{view}": "{view_id:int}",
         "/queues/mine": "/queues/{name:str}",
         "/cases/2147483647": "/cases/{case_id:int}",
     }

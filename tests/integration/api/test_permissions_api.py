@@ -17,8 +17,8 @@ import pytest
 
 from helpdesk.channels.email import mailboxes
 from helpdesk.channels.email.mailboxes import MailboxIn
-from helpdesk.domain import Priority
-from helpdesk.policy import SYSTEM
+from helpdesk.domain import Priority, Role
+from helpdesk.policy import SYSTEM, Principal
 from helpdesk.routing import services as routing
 from helpdesk.routing.rules import RuleActions
 from helpdesk.routing.schemas import RuleIn
@@ -30,7 +30,8 @@ from helpdesk.schemas import (
     OrganizationIn,
     TeamIn,
 )
-from helpdesk.services import agents, customers, messages, organizations, teams
+from helpdesk.services import agents, customers, messages, organizations, saved_views, teams
+from helpdesk.services.saved_views import ViewIn
 from helpdesk.sla import services as sla
 from helpdesk.sla.schemas import CalendarIn, PolicyIn
 from knowledge_base import categories as kb_categories
@@ -146,6 +147,16 @@ def _policy(api: Api) -> int:
     return api.run(sla.create_policy, SYSTEM, data).id
 
 
+def _view_body() -> dict[str, Any]:
+    return {"name": f"Chế độ xem {next(_seq)}", "definition": {"queue": "mine"}}
+
+
+def _view(api: Api) -> dict[str, Any]:
+    owner = Principal(kind="agent", id=api.agent_ids["agent_a"], role=Role.AGENT)
+    view = api.run(saved_views.create_view, owner, msgspec.convert(_view_body(), ViewIn))
+    return {"view": view.id}
+
+
 def _with_body(params: Callable[[Api], dict[str, Any]], body: Any = None) -> Setup:
     return lambda api: (params(api), body(api) if callable(body) else body)
 
@@ -160,6 +171,7 @@ TEAM_A_CASE = (401, 200, 404, 200, 200)
 TEAM_A_CASE_CREATED = (401, 201, 404, 201, 201)
 ADMIN_ONLY = (401, 403, 403, 403, 200)
 MANAGERS = (401, 403, 403, 200, 200)
+OWNER_A = (401, 200, 404, 404, 404)
 PERIOD = "start=2026-01-01T00:00:00%2B07:00&end=2026-02-01T00:00:00%2B07:00"
 
 MATRIX: list[Endpoint] = [
@@ -206,6 +218,22 @@ MATRIX: list[Endpoint] = [
     Endpoint("GET", "/cases/{case}/audit", TEAM_A_CASE, _with_body(_case, None)),
     Endpoint("GET", "/cases/{case}/mails", TEAM_A_CASE, _with_body(_case, None)),
     Endpoint("GET", "/attachments/{attachment}", TEAM_A_CASE, _with_body(_attachment, None)),
+    # bulk changes: every caller gets an answer; what changes is decided case by case
+    Endpoint(
+        "POST",
+        "/cases/bulk",
+        ALL_200,
+        _with_body(
+            lambda a: {}, lambda api: {"case_ids": [_case(api)["case"]], "priority": "high"}
+        ),
+    ),
+    # saved views: a personal view is its owner's (agent A) alone
+    Endpoint("GET", "/views", ALL_200),
+    Endpoint("POST", "/views", ALL_201, _with_body(lambda a: {}, lambda a: _view_body())),
+    Endpoint("GET", "/views/{view}", OWNER_A, _with_body(_view, None)),
+    Endpoint("PATCH", "/views/{view}", OWNER_A, _with_body(_view, {"name": "Đổi tên"})),
+    Endpoint("DELETE", "/views/{view}", (401, 204, 404, 404, 404), _with_body(_view, None)),
+    Endpoint("GET", "/views/{view}/cases", OWNER_A, _with_body(_view, None)),
     # customers
     Endpoint(
         "POST",
@@ -513,6 +541,7 @@ def test_the_matrix_covers_every_api_operation(api: Api) -> None:
         "{policy}": "{policy_id}",
         "{kb_category}": "{category_id}",
         "{kb_article}": "{article_id}",
+        "{view}": "{view_id}",
     }
     tested = set()
     for endpoint in MATRIX:
