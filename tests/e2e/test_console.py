@@ -92,7 +92,7 @@ def test_an_agent_works_a_case(console: Console, new_page: Callable[..., Page], 
 
 
 def _row_index(page: Page, subject: str) -> int:
-    subjects = page.locator("tr[data-row] td:nth-child(2) a").all_inner_texts()
+    subjects = page.locator("tr[data-row] td.subject a").all_inner_texts()
     return next(i for i, text in enumerate(subjects) if subject in text)
 
 

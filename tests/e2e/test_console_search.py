@@ -141,7 +141,7 @@ def test_search_filter_sla_badge_and_live_count(
     shot(page, "1-search-results")
 
     # When she keeps only solved cases
-    page.locator("main select[name=status]").select_option("solved")
+    page.locator("main form.filters select[name=status]").select_option("solved")
     page.locator("main form.filters button[type=submit]").click()
     expect(page.locator("#search-count")).to_have_text("Kết quả: 1")
     expect(rows).to_have_count(1)
