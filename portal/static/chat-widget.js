@@ -49,6 +49,13 @@
     ".foot{display:flex;gap:6px;padding:8px;border-top:1px solid #e2e8f0}",
     ".foot input{flex:1}",
     ".link{border:0;background:none!important;color:#0b5cad!important;padding:0 12px 8px!important;text-align:left;font-size:12px!important}",
+    // A phone (.phone, see fitPanel): the open chat fills the screen and follows
+    // the visual viewport, so the input stays above the on-screen keyboard.
+    ".phone .panel{top:0;left:0;right:auto;bottom:auto;width:100vw;max-width:none;height:100vh;height:100dvh;",
+    "max-height:none;border-radius:0}",
+    ".phone header{padding:4px 4px 4px 14px}.phone header button{min-width:44px;min-height:44px;font-size:26px}",
+    ".phone input,.phone textarea{font-size:16px}",
+    ".phone .foot input,.phone .foot button,.phone form button,.phone .link{min-height:44px}",
   ].join("");
 
   var host = document.createElement("div");
@@ -105,8 +112,40 @@
   panel.appendChild(foot);
   box.appendChild(panel);
   box.appendChild(button);
-  button.addEventListener("click", function () { panel.hidden = !panel.hidden; });
-  close.addEventListener("click", function () { panel.hidden = true; });
+  var narrow = window.matchMedia ? window.matchMedia("(max-width: 480px)") : null;
+  // A phone: a narrow page, or a narrow screen (a page without a viewport tag is
+  // laid out wider than the phone). The open panel then covers what is visible
+  // (the visual viewport: what the on-screen keyboard leaves) and the launcher
+  // hides behind it. A desktop keeps the floating card.
+  function isPhone() {
+    return !!(narrow && narrow.matches) || (window.screen && screen.width > 0 && screen.width <= 480);
+  }
+  function fitPanel() {
+    var phone = isPhone(), full = phone && !panel.hidden, view = window.visualViewport;
+    box.classList.toggle("phone", phone);
+    // A page zoomed out (no viewport tag) would shrink the panel: zoom it back
+    // to the phone's own size (lengths below are then multiplied by the zoom).
+    var scale = full && view && view.scale > 0 && view.scale < 1 ? view.scale : 1;
+    panel.style.zoom = scale < 1 ? String(1 / scale) : "";
+    ["top", "left", "width", "height"].forEach(function (side) {
+      var value = { top: "offsetTop", left: "offsetLeft", width: "width", height: "height" }[side];
+      panel.style[side] = full && view ? view[value] * scale + "px" : "";
+    });
+    button.style.display = full ? "none" : "";
+  }
+  function toggle(open) {
+    panel.hidden = !open;
+    fitPanel();
+    if (open && isPhone()) close.focus();
+    if (!open) button.focus();
+  }
+  if (window.visualViewport) {
+    window.visualViewport.addEventListener("resize", fitPanel);
+    window.visualViewport.addEventListener("scroll", fitPanel);
+  }
+  if (narrow && narrow.addEventListener) narrow.addEventListener("change", fitPanel);
+  button.addEventListener("click", function () { toggle(panel.hidden); });
+  close.addEventListener("click", function () { toggle(false); });
 
   function send(message) {
     if (socket && socket.readyState === 1) socket.send(JSON.stringify(message));
