@@ -155,4 +155,5 @@ async def report_csv_download(
     start, end = report_period(query, settings_of(request).timezone)
     report = await sla_report(principal, start, end, query.group_by())
     name = f"sla-{report.group_by.value}-{report.start:%Y%m%d}-{report.end:%Y%m%d}.csv"
-    return download(report_csv(report), name, "text/csv; charset=utf-8")
+    csv_text = report_csv(report, request_locale(request))
+    return download(csv_text, name, "text/csv; charset=utf-8")

@@ -90,8 +90,11 @@ _WHEN_PATTERNS = {"vi": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy, HH:mm"}
 Vietnamese (day first, 24 hours), ``7 Dec 2026, 19:18`` in English."""
 
 
-def format_when(value: datetime, locale: str, timezone: str) -> str:
-    """A date and time for people: in their locale's usual form and their time zone."""
+def format_when(value: datetime | str, locale: str, timezone: str) -> str:
+    """A date and time for people: in their locale's usual form and their time zone
+    (``value`` may be ISO 8601 text; naive means UTC)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     pattern = _WHEN_PATTERNS.get(locale, _WHEN_PATTERNS["en"])
     return format_datetime(value, pattern, tzinfo=_zone(timezone), locale=Locale.parse(locale))
 

@@ -8,6 +8,7 @@ from litestar import Request
 from litestar.response import Template
 
 from helpdesk.i18n import negotiate, translator
+from portal.labels import language_name
 
 LANG_COOKIE = "helpdesk_lang"
 
@@ -22,11 +23,18 @@ def request_locale(request: Request[Any, Any, Any]) -> str:
 def page(
     request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any
 ) -> Template:
-    """Render a portal page in the request's language, remembering an explicit choice."""
+    """Render a portal page in the request's language, remembering an explicit choice.
+
+    Every page can name a language with ``language_name(code)``."""
     locale = request_locale(request)
     response = Template(
         template_name=template,
-        context={"locale": locale, "_": translator(locale), **context},
+        context={
+            "locale": locale,
+            "_": translator(locale),
+            "language_name": language_name,
+            **context,
+        },
         status_code=status_code,
     )
     if request.query_params.get("lang") == locale:

@@ -9,29 +9,14 @@ from litestar import Request
 from litestar.params import PathParameter
 from litestar.response import Template
 
-from helpdesk.domain import Status
 from helpdesk.i18n import TZ_COOKIE, format_when, viewer_timezone
 from helpdesk.web.errors import error_text
 from helpdesk.web.sessions import current_session
 from portal._pages import page, request_locale
+from portal.labels import customer_status_label
 
 PathId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]  # ids are 32-bit serials
 PathToken = Annotated[str, PathParameter(max_length=200)]
-
-
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
-    """Mark a string for extraction; it is translated where it is shown."""
-    return message
-
-
-STATUS_LABELS = {
-    Status.NEW: N_("New"),
-    Status.OPEN: N_("Open"),
-    Status.PENDING: N_("Pending"),
-    Status.ON_HOLD: N_("On hold"),
-    Status.SOLVED: N_("Solved"),
-    Status.CLOSED: N_("Closed"),
-}
 
 
 def portal_page(
@@ -54,7 +39,7 @@ def portal_page(
         signed_in=session.signed_in,
         csrf_token=session.csrf_token,
         when=when,
-        status_label=lambda status: STATUS_LABELS.get(status, status),
+        status_label=customer_status_label,
         **context,
     )
 

@@ -203,7 +203,10 @@ class _Visitor:
                 await self.hub.announce_customer(self.connection, self.session.case_id, state)
         elif op == "transcript":
             answer = await chat.email_transcript(
-                self._session(), self.locale, base_url=self.settings.base_url
+                self._session(),
+                self.locale,
+                base_url=self.settings.base_url,
+                timezone=self.settings.timezone,
             )
             if isinstance(answer, chat.VerificationSent):
                 await self.send({"type": "verification_sent"})

@@ -4,14 +4,15 @@ at-risk list, and the SLA report with its CSV export (managers)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
 from helpdesk.api.params import MAX_ID, ObjectId
 from helpdesk.api.problems import responses
+from helpdesk.i18n import negotiate
 from helpdesk.policy import Principal
 from helpdesk.sla import reports
 from helpdesk.sla import services as sla
@@ -156,16 +157,20 @@ class SlaReportController(Controller):
     @get("/csv", responses=responses(422), media_type="text/csv")
     async def sla_report_csv(
         self,
+        request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         start: Start,
         end: End,
         group_by: Grouping = GroupBy.TEAM,
     ) -> Response[str]:
-        """The same report as CSV (UTF-8), one line per group and a totals line."""
+        """The same report as CSV for a spreadsheet (UTF-8 with a BOM), one line
+        per group and a totals line; the header row in the Accept-Language's
+        language (English by default)."""
         report = await reports.sla_report(principal, start, end, group_by)
+        locale = negotiate(request.headers.get("accept-language"), default="en")
         name = f"sla-{group_by.value}-{report.start:%Y%m%d}-{report.end:%Y%m%d}.csv"
         return Response(
-            reports.report_csv(report),
+            reports.report_csv(report, locale),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

@@ -53,7 +53,7 @@ from helpdesk.channels.webform import (
 from helpdesk.db import transaction
 from helpdesk.domain import Availability, Channel, MessageKind, Status, case_reference
 from helpdesk.errors import HelpdeskError, ValidationError
-from helpdesk.i18n import translator
+from helpdesk.i18n import format_when, translator
 from helpdesk.policy import SYSTEM
 from helpdesk.schemas import CaseCreate, MessageIn
 from helpdesk.services import cases as case_service
@@ -452,7 +452,7 @@ async def _mailbox(team_id: int | None) -> int | None:
 
 
 async def email_transcript(
-    session: ChatSession, locale: str, *, base_url: str
+    session: ChatSession, locale: str, *, base_url: str, timezone: str = "UTC"
 ) -> TranscriptQueued | VerificationSent:
     """Queue the transcript by mail, once the chat is verified; else mail the link
     that verifies the typed address instead (:class:`VerificationSent`).
@@ -491,7 +491,7 @@ async def email_transcript(
     body = [_("Hello %(name)s,", name=session.visitor_name), "",
             _("Here is the transcript of your chat with our support team (case number: "
               "%(reference)s).", reference=reference), ""]  # fmt: skip
-    body += [f"[{line.at[:16].replace('T', ' ')} UTC] {line.name}: {line.text}" for line in lines]
+    body += [f"[{format_when(ln.at, locale, timezone)}] {ln.name}: {ln.text}" for ln in lines]
     outbound_id = await queue_notice(
         mailbox_id, address["address"], "chat_transcript", lines[-1].id, subject, "\n".join(body)
     )

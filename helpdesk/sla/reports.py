@@ -34,16 +34,19 @@ import msgspec
 from helpdesk.clock import utcnow
 from helpdesk.domain import Status
 from helpdesk.errors import ValidationError
+from helpdesk.i18n import translator
 from helpdesk.policy import Action, Principal, require
 from helpdesk.sla._store import utc
 from helpdesk.sla.policies import Metric
 from helpdesk.tables import Agent, Case, Team
 
 __all__ = [
+    "CSV_BOM",
     "GroupBy",
     "GroupReport",
     "MetricReport",
     "SlaReport",
+    "csv_header",
     "report_csv",
     "sla_report",
 ]
@@ -251,27 +254,66 @@ async def _names(group_by: GroupBy, keys: list[str | None]) -> dict[str | None, 
     return {str(row["id"]): row["name"] for row in rows}
 
 
-_CSV_METRICS = (("fr", "first_response"), ("nr", "next_response"), ("res", "resolution"))
-_CSV_COLUMNS = ("met", "missed", "open", "breaches", "compliance_pct", "median_hours", "p90_hours")
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    """Mark a string for extraction; it is translated where it is written."""
+    return message
 
 
-def report_csv(report: SlaReport) -> str:
-    """The report as CSV: one line per group then the totals; compliance in percent."""
+CSV_BOM = "\ufeff"
+"""Starts every CSV: spreadsheets (Excel) then read it as UTF-8, not the PC's code page."""
+
+_CSV_METRICS = (
+    ("first_response", N_("First response")),
+    ("next_response", N_("Next response")),
+    ("resolution", N_("Resolution")),
+)
+_CSV_COLUMNS = (
+    N_("Met"),
+    N_("Missed"),
+    N_("Open"),
+    N_("SLA breaches"),
+    N_("Compliance (%)"),
+    N_("Median (hours)"),
+    N_("90th percentile (hours)"),
+)
+_CSV_GROUPS = {
+    GroupBy.TEAM: N_("Team"),
+    GroupBy.AGENT: N_("Agent"),
+    GroupBy.PRIORITY: N_("Priority"),
+    GroupBy.CHANNEL: N_("Channel"),
+}
+_CSV_AGES = (N_("Under 1 day"), N_("1–3 days"), N_("3–7 days"), N_("Over 7 days"))
+
+
+def report_csv(report: SlaReport, locale: str = "en") -> str:
+    """The report as CSV for a spreadsheet: a UTF-8 BOM, a header row in
+    ``locale``, one line per group then the totals (compliance in percent),
+    CRLF line ends, names neutralised against formulas."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    header = [report.group_by.value, "name", "cases"]
-    for short, _ in _CSV_METRICS:
-        header += [f"{short}_{column}" for column in _CSV_COLUMNS]
-    header += [f"backlog_{name}" for name, _ in _AGES]
-    writer.writerow(header)
+    writer.writerow(csv_header(report.group_by, locale))
     for group in [*report.groups, report.totals]:
         writer.writerow(_csv_row(group))
-    return out.getvalue()
+    return CSV_BOM + out.getvalue()
+
+
+def csv_header(group_by: GroupBy, locale: str) -> list[str]:
+    """The CSV's header row in ``locale`` ("First response: Met", …)."""
+    _ = translator(locale)
+    header = [_(_CSV_GROUPS[group_by]), _("Name"), _("Cases")]
+    for _key, metric in _CSV_METRICS:
+        header += [
+            _("%(metric)s: %(measure)s", metric=_(metric), measure=_(column))
+            for column in _CSV_COLUMNS
+        ]
+    backlog = _("Backlog")
+    header += [_("%(metric)s: %(measure)s", metric=backlog, measure=_(age)) for age in _CSV_AGES]
+    return header
 
 
 def _csv_row(group: GroupReport) -> list[Any]:
     row: list[Any] = [group.key if group.key is not None else "", _safe(group.name), group.cases]
-    for _, metric in _CSV_METRICS:
+    for metric, _label in _CSV_METRICS:
         m: MetricReport = getattr(group, metric)
         compliance = "" if m.compliance is None else round(m.compliance * 100, 2)
         row += [m.met, m.missed, m.open, m.breaches, compliance]

@@ -67,6 +67,9 @@ def test_a_manager_reads_the_sla_dashboard_and_downloads_the_csv(
     # Then it is the report of that period and grouping, totals last
     assert re.fullmatch(r"sla-priority-\d{8}-\d{8}\.csv", download.value.suggested_filename)
     saved = download.value.path()
-    rows = list(csv.DictReader(io.StringIO(Path(saved).read_text(encoding="utf-8"))))
-    assert rows[-1]["priority"] == "*"
-    assert {"fr_met", "res_compliance_pct", "backlog_over_7d"} <= set(rows[-1])
+    data = Path(saved).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # a UTF-8 BOM: Excel shows the Vietnamese right
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[-1]["Mức ưu tiên"] == "*"  # the header row in the manager's language
+    assert {"Phản hồi đầu tiên: Đạt", "Giải quyết: Tỷ lệ đạt SLA (%)"} <= set(rows[-1])
+    assert "Tồn đọng: Trên 7 ngày" in rows[-1]

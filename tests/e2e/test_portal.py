@@ -145,6 +145,7 @@ def test_portal_magic_link_live_reply_and_survey(
     # Then she sees her request and opens it, live
     page.get_by_role("link", name=SUBJECT).click()
     expect(page.locator("h1")).to_have_text(SUBJECT)
+    expect(page.locator("#request-status")).to_have_text("Đang xử lý")  # customer's wording
     expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=LIVE_MS)
     page.evaluate("window.__notReloaded = true")
 

@@ -166,13 +166,21 @@ def test_the_csv_download_is_the_reports_csv(api: Api) -> None:
     _seed_sla(api)
     console_sign_in(api, "manager")
 
-    response = api.client.get("/console/reports/sla.csv", params={"period": "7", "group": "agent"})
+    params = {"period": "7", "group": "agent", "lang": "vi"}
+    response = api.client.get("/console/reports/sla.csv", params=params)
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert response.headers["content-disposition"].startswith('attachment; filename="sla-agent-')
     start, end = _period(api, period="7")
-    assert response.text == report_csv(api.run(sla_report, SYSTEM, start, end, GroupBy.AGENT))
+    report = api.run(sla_report, SYSTEM, start, end, GroupBy.AGENT)
+    assert response.text == report_csv(report, "vi")
+    # a UTF-8 BOM (Excel on a Vietnamese PC reads UTF-8), then the header in the viewer's language
+    assert response.content.startswith(b"\xef\xbb\xbf" + "Nhân viên hỗ trợ,".encode())
+    assert response.text.startswith("\ufeffNhân viên hỗ trợ,Tên,Yêu cầu,Phản hồi đầu tiên: Đạt,")
+    assert "\r\n" in response.text
+    english = api.client.get("/console/reports/sla.csv", params={**params, "lang": "en"})
+    assert english.text.startswith("\ufeffAgent,Name,Cases,First response: Met,")
 
 
 def test_an_admin_adds_and_changes_an_agent(api: Api) -> None:

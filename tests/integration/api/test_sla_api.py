@@ -124,11 +124,12 @@ def test_the_report_and_its_csv_agree(api: Api) -> None:
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("text/csv")
     assert "attachment" in exported.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(exported.text)))
-    row_a = next(r for r in rows if r["team"] == str(api.team_a))
-    assert int(row_a["cases"]) == team_a["cases"]
-    assert int(row_a["fr_met"]) == team_a["first_response"]["met"]
-    assert rows[-1]["team"] == "*"
+    assert exported.text.startswith("\ufeffTeam,Name,Cases,")  # a BOM, English by default
+    rows = list(csv.DictReader(io.StringIO(exported.text.removeprefix("\ufeff"))))
+    row_a = next(r for r in rows if r["Team"] == str(api.team_a))
+    assert int(row_a["Cases"]) == team_a["cases"]
+    assert int(row_a["First response: Met"]) == team_a["first_response"]["met"]
+    assert rows[-1]["Team"] == "*"
 
 
 def test_a_report_period_that_ends_before_it_starts_is_a_422(api: Api) -> None:

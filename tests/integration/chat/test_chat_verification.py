@@ -98,9 +98,11 @@ def test_the_mailed_link_verifies_once_and_links_the_chat_to_the_addresss_owner(
     tags = api.run(lambda: Case.select(Case.tags).where(Case.id == chat["case_id"])
                    .output(load_json=True).first())  # fmt: skip
     assert "chat-unverified" not in tags["tags"]
-    mails = api.run(lambda: OutboundMail.select(OutboundMail.to_address)
+    mails = api.run(lambda: OutboundMail.select(OutboundMail.to_address, OutboundMail.body_text)
                     .where(OutboundMail.kind == "chat_transcript"))  # fmt: skip
-    assert mails == [{"to_address": START["email"]}]
+    assert [m["to_address"] for m in mails] == [START["email"]]
+    # each line's time as a Vietnamese reader writes it: 07/12/2026 19:18, no seconds, no "UTC"
+    assert re.search(r"^\[\d\d/\d\d/\d{4} \d\d:\d\d\] ", mails[0]["body_text"], re.M)
     stored = api.run(lambda: ChatContact.select(ChatContact.token_hash, ChatContact.verified_at))
     assert stored[0]["token_hash"] is None
     assert stored[0]["verified_at"] is not None

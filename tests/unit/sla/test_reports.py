@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from helpdesk.sla.reports import (
+    CSV_BOM,
     GroupBy,
     SlaReport,
     _aggregate,
     _finish,
     _percentile,
     _safe,
+    csv_header,
     report_csv,
 )
 
@@ -69,13 +71,26 @@ def test_the_csv_has_a_line_per_group_and_neutralises_formulas() -> None:
         groups=[_finish(groups["1"], "=HYPERLINK(evil)")], totals=_finish(groups["*"], "*"),
     )  # fmt: skip
 
-    rows = list(csv.DictReader(io.StringIO(report_csv(report))))
+    text = report_csv(report)
 
-    assert [r["team"] for r in rows] == ["1", "*"]
-    assert rows[0]["name"] == "'=HYPERLINK(evil)"
-    assert rows[0]["res_met"] == "1"
-    assert rows[0]["res_compliance_pct"] == "100.0"
-    assert rows[0]["res_median_hours"] == "1.0"
+    assert text.startswith(CSV_BOM + "Team,Name,Cases,First response: Met,")  # Excel reads UTF-8
+    assert text.endswith("\r\n")
+    assert text.count("\r\n") == text.count("\n") == 3
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix(CSV_BOM))))
+    assert [r["Team"] for r in rows] == ["1", "*"]
+    assert rows[0]["Name"] == "'=HYPERLINK(evil)"
+    assert rows[0]["Resolution: Met"] == "1"
+    assert rows[0]["Resolution: Compliance (%)"] == "100.0"
+    assert rows[0]["Resolution: Median (hours)"] == "1.0"
+    assert list(rows[0])[-1] == "Backlog: Over 7 days"
+
+
+def test_the_csv_header_is_in_the_viewers_language() -> None:
+    header = csv_header(GroupBy.AGENT, "vi")
+    assert header[:4] == ["Nhân viên hỗ trợ", "Tên", "Yêu cầu", "Phản hồi đầu tiên: Đạt"]
+    assert "Giải quyết: Tỷ lệ đạt SLA (%)" in header
+    assert header[-1] == "Tồn đọng: Trên 7 ngày"
+    assert len(header) == len(csv_header(GroupBy.AGENT, "en")) == 3 + 3 * 7 + 4
 
 
 @pytest.mark.parametrize(
