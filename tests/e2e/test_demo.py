@@ -107,7 +107,7 @@ def test_the_help_centre_has_articles_in_both_languages(
     expect(page.locator(".kb-body ol li").first).to_be_visible()
     expect(page.locator(".kb-body table")).to_be_visible()
     english = page.locator("a[hreflang=en]")
-    expect(english).to_have_text("Refund policy and how long refunds take")
+    expect(english).to_have_text("English: Refund policy and how long refunds take")
     shot(page, "02-kb-article")
     # Given an English-speaking visitor
     visitor = new_page(locale="en-US")
