@@ -94,6 +94,9 @@ async def test_agent_reply_is_sent_by_the_actor_once_with_retries(
         mailbox_user, smtp_sink, sender=customer, subject="Xin gửi lại hoá đơn"
     )
     agent = await make_agent()
+    # and an SMTP server that fails the first attempt (451), set before the reply: the
+    # reply's own mail job may reach the worker at once
+    smtp_sink.fail_next(1)
     await messages.reply(
         agent,
         case_id,
@@ -103,8 +106,6 @@ async def test_agent_reply_is_sent_by_the_actor_once_with_retries(
             attachments=[AttachmentIn("hoá-đơn.pdf", PDF, "application/pdf")],
         ),
     )
-    # and an SMTP server that fails the first attempt (451)
-    smtp_sink.fail_next(1)
     # When the reply event reaches the reactor three times (three mail jobs)
     from helpdesk.channels.email.actors import enqueue_on_reply
 
