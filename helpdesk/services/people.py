@@ -23,12 +23,12 @@ import msgspec
 
 from helpdesk.domain import Status, case_reference
 from helpdesk.policy import Action, Principal, case_scope, require
+from helpdesk.rows import stamp
 from helpdesk.schemas import CaseFilter, CaseOut, CustomerOut, OrganizationOut
 from helpdesk.services._case_list import CaseSort, list_cases
 from helpdesk.services.customer_addresses import addresses_of
 from helpdesk.services.customers import get_customer
 from helpdesk.services.organizations import get_organization
-from helpdesk.services.rows import as_utc
 from helpdesk.sla.tables import CaseSlaTimer
 from helpdesk.tables import Case, Customer, SurveyResponse
 
@@ -159,7 +159,7 @@ async def _surveys(principal: Principal, customer_id: int) -> list[SurveyAnswer]
             reference=case_reference(int(r["case"])),
             rating=int(r["rating"]),
             comment=str(r["comment"]),
-            created_at=as_utc(r["created_at"]),  # type: ignore[arg-type]
+            created_at=stamp(r["created_at"]),
         )
         for r in rows
     ]
