@@ -24,7 +24,7 @@ from helpdesk.errors import HelpdeskError, ValidationError
 from helpdesk.i18n import translator
 from helpdesk.policy import Principal
 from helpdesk.ratelimit import RateLimitedError
-from helpdesk.services import agents, signatures, workspace
+from helpdesk.services import agents, api_tokens, signatures, workspace
 from helpdesk.services.agents import CurrentPasswordRequiredError, CurrentPasswordWrongError
 
 AnyRequest = Request[Any, Any, Any]
@@ -75,7 +75,7 @@ async def _profile_page(
         status_code=status_code,
         header=await workspace.header(principal),
         agent=await agents.get_agent(principal, agent_id),
-        tokens=await agents.list_tokens(principal, agent_id),
+        tokens=await api_tokens.list_tokens(principal, agent_id),
         error=_(error) if error else None,
         signature=await signatures.my_signature(principal) if signature is None else signature,
         signature_error=_(signature_error) if signature_error else None,
@@ -115,7 +115,7 @@ async def revoke_token(
     request: AnyRequest, principal: NamedDependency[Principal], token_id: PathId
 ) -> Response[Any]:
     """Revoke one of the signed-in agent's API tokens."""
-    await agents.revoke_token(principal, _me(principal), token_id)
+    await api_tokens.revoke_token(principal, _me(principal), token_id)
     invalidate_principals(request)
     return done(request, PROFILE_URL, TOKEN_REVOKED)
 

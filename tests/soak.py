@@ -48,7 +48,7 @@ from helpdesk.routing import services as routing
 from helpdesk.routing.schemas import TeamRoutingIn
 from helpdesk.routing.strategies import Strategy
 from helpdesk.schemas import AgentIn, AgentUpdate, TeamIn
-from helpdesk.services import agents, teams
+from helpdesk.services import agents, api_tokens, teams
 from helpdesk.sla import services as sla
 from helpdesk.sla.calendar import BusinessCalendar
 from helpdesk.sla.policies import Targets
@@ -178,7 +178,7 @@ async def seed(postgres_url: str, sink: SmtpSink) -> tuple[str, int]:
         admin = await agents.create_agent(
             SYSTEM, AgentIn(name="Quản trị", email=ADMIN, role=Role.ADMIN, password=PASSWORD)
         )
-        token = (await agents.create_token(SYSTEM, admin.id, "soak")).token
+        token = (await api_tokens.create_token(SYSTEM, admin.id, "soak")).token
         members = []
         for n in range(3):
             agent = await agents.create_agent(

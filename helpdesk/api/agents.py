@@ -24,8 +24,8 @@ from helpdesk.domain import Availability
 from helpdesk.errors import NotFoundError
 from helpdesk.policy import Principal
 from helpdesk.schemas import AgentIn, AgentOut, AgentUpdate, TokenOut
-from helpdesk.services import agents
-from helpdesk.services.agents import TokenInfo
+from helpdesk.services import agents, api_tokens
+from helpdesk.services.api_tokens import TokenInfo
 
 
 class AvailabilityIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -125,7 +125,7 @@ class AgentController(Controller):
         The token is in the answer this once; only its hash is stored.
         """
         name = data.name if data is not None else ""
-        return await agents.create_token(principal, agent_id, name)
+        return await api_tokens.create_token(principal, agent_id, name)
 
     @get("/{agent_id:int}/tokens", responses=responses(404))
     async def list_tokens(
@@ -136,7 +136,7 @@ class AgentController(Controller):
     ) -> list[TokenInfo]:
         """The agent's API tokens, newest first: ids, names and dates, never a
         token (the agent themselves, or admins)."""
-        return await agents.list_tokens(principal, agent_id, include_revoked=include_revoked)
+        return await api_tokens.list_tokens(principal, agent_id, include_revoked=include_revoked)
 
     @delete("/{agent_id:int}/tokens/{token_id:int}", responses=responses(404))
     async def revoke_token(
@@ -148,7 +148,7 @@ class AgentController(Controller):
     ) -> None:
         """Revoke one API token (the agent themselves, or admins). Revoking a
         revoked token again answers the same."""
-        await agents.revoke_token(principal, agent_id, token_id)
+        await api_tokens.revoke_token(principal, agent_id, token_id)
         invalidate_principals(request)
 
     @put("/{agent_id:int}/password", status_code=204, responses=responses(404, 422, 429))

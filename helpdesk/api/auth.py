@@ -7,7 +7,7 @@ answered ``401`` with ``WWW-Authenticate: Bearer`` before any parameter is
 parsed. The :class:`~helpdesk.policy.Principal` found is handed to the
 handlers as the ``principal`` dependency.
 
-Tokens are checked through :func:`helpdesk.services.agents.authenticate_token`
+Tokens are checked through :func:`helpdesk.services.api_tokens.authenticate_token`
 and the result is kept in a small in-process cache (:class:`PrincipalCache`,
 keyed by the token's SHA-256, never the token itself) for
 :data:`CACHE_TTL_SECONDS`, so most requests pay no query at all to find
@@ -38,7 +38,7 @@ from litestar.openapi.spec import Components, SecurityRequirement, SecuritySchem
 
 from helpdesk.errors import AuthenticationError
 from helpdesk.policy import Principal
-from helpdesk.services import agents
+from helpdesk.services import api_tokens
 
 BEARER_SCHEME = "bearerToken"
 CACHE_TTL_SECONDS = 10.0
@@ -139,7 +139,7 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRo
     cache = principal_cache(connection.app)
     principal = cache.get(digest)
     if principal is None:
-        principal = await agents.authenticate_token(token)
+        principal = await api_tokens.authenticate_token(token)
         cache.put(digest, principal)
     connection.state["principal"] = principal
 

@@ -29,7 +29,7 @@ from helpdesk.errors import ConfigError
 from helpdesk.policy import SYSTEM
 from helpdesk.pubsub import create_pubsub
 from helpdesk.schemas import AgentIn, AgentOut
-from helpdesk.services import agents
+from helpdesk.services import agents, api_tokens
 from helpdesk.settings import Settings
 from helpdesk.sla.tracking import track_event
 from helpdesk.storage import BlobStore, configure_blob_store
@@ -127,7 +127,9 @@ async def create_agent(
         await require_schema()
         agent = await agents.create_agent(SYSTEM, data)
         token = (
-            (await agents.create_token(SYSTEM, agent.id, name="cli")).token if with_token else None
+            (await api_tokens.create_token(SYSTEM, agent.id, name="cli")).token
+            if with_token
+            else None
         )
     return agent, token
 

@@ -15,8 +15,8 @@ import click
 from helpdesk.cli import _db
 from helpdesk.errors import NotFoundError
 from helpdesk.policy import SYSTEM
-from helpdesk.services import agents
-from helpdesk.services.agents import TokenInfo
+from helpdesk.services import agents, api_tokens
+from helpdesk.services.api_tokens import TokenInfo
 from helpdesk.settings import Settings, load_settings
 from helpdesk.text import normalize_email
 
@@ -39,13 +39,13 @@ async def _list(settings: Settings, agent: str, include_revoked: bool) -> list[T
     async with _db.open_database(settings, pool_size=1):
         await _db.require_schema()
         agent_id = await _agent_id(agent)
-        return await agents.list_tokens(SYSTEM, agent_id, include_revoked=include_revoked)
+        return await api_tokens.list_tokens(SYSTEM, agent_id, include_revoked=include_revoked)
 
 
 async def _revoke(settings: Settings, agent: str, token_id: int) -> TokenInfo:
     async with _db.open_database(settings, pool_size=1):
         await _db.require_schema()
-        return await agents.revoke_token(SYSTEM, await _agent_id(agent), token_id)
+        return await api_tokens.revoke_token(SYSTEM, await _agent_id(agent), token_id)
 
 
 def describe(token: TokenInfo) -> str:

@@ -37,7 +37,7 @@ from helpdesk.demo._plan import plan_demo
 from helpdesk.demo._sla import ensure_sla
 from helpdesk.errors import AuthenticationError
 from helpdesk.policy import SYSTEM
-from helpdesk.services import agents, audit
+from helpdesk.services import agents, api_tokens, audit
 from helpdesk.tables import ApiToken
 
 
@@ -73,18 +73,18 @@ async def _admin_token(admin_id: int, secret_key: str) -> str:
     changed), a fresh random token is created instead.
     """
     mac = hmac.new(secret_key.encode(), b"helpdesk demo admin API token", hashlib.sha256)
-    token = agents.TOKEN_PREFIX + base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+    token = api_tokens.TOKEN_PREFIX + base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
     digest = hashlib.sha256(token.encode()).hexdigest()
     async with transaction():
         if not await ApiToken.exists().where(ApiToken.token_hash == digest):
             await ApiToken.insert(ApiToken(agent=admin_id, name="demo", token_hash=digest))
             await audit.record(SYSTEM, "token.created", entity="agent", entity_id=admin_id)
     try:
-        principal = await agents.authenticate_token(token)
+        principal = await api_tokens.authenticate_token(token)
     except AuthenticationError:
         principal = None
     if principal is None or principal.id != admin_id:
-        return (await agents.create_token(SYSTEM, admin_id, name="demo")).token
+        return (await api_tokens.create_token(SYSTEM, admin_id, name="demo")).token
     return token
 
 

@@ -1,8 +1,7 @@
-"""Agents (staff), their passwords and API tokens, and the teams they belong to.
+"""Agents (staff), their passwords, and the teams they belong to (their API
+tokens: :mod:`helpdesk.services.api_tokens`).
 
-Only the SHA-256 of an API token is stored; a token is listed by its id, name
-and dates (:func:`list_tokens`) and revoked one by one (:func:`revoke_token`),
-by its agent or an admin. A password is changed by its agent with the current
+A password is changed by its agent with the current
 password (:func:`change_password`), or set by an admin without it; a bearer
 token or a session alone never changes its own agent's password. Every
 refusal is a :class:`~helpdesk.errors.HelpdeskError` with a stable code.
@@ -14,19 +13,14 @@ latter only while the form's :func:`agent_version` is current).
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from msgspec import UNSET
 
 from helpdesk import ratelimit
-from helpdesk.clock import utcnow
 from helpdesk.db import current_engine, is_postgres, transaction
 from helpdesk.domain import Availability, Role
 from helpdesk.errors import (
@@ -39,16 +33,14 @@ from helpdesk.errors import (
 )
 from helpdesk.events import AgentAvailabilityChanged, emit, team_stream
 from helpdesk.policy import Action, Principal, require
-from helpdesk.rows import as_utc, stamp
-from helpdesk.schemas import AgentIn, AgentOut, AgentUpdate, TokenOut
+from helpdesk.schemas import AgentIn, AgentOut, AgentUpdate
 from helpdesk.services import audit, web_sessions
 from helpdesk.services.rows import json_list
 from helpdesk.services.teams import version_of
-from helpdesk.tables import Agent, ApiToken, Team, TeamMember
+from helpdesk.tables import Agent, Team, TeamMember
 from helpdesk.text import normalize_email
 
 _hasher = PasswordHasher()
-TOKEN_PREFIX = "hd_"  # noqa: S105 - a prefix, not a secret
 MAX_TEAMS = 500
 MIN_PASSWORD, MAX_PASSWORD = 8, 200
 PASSWORD_CHANGE_LIMIT = (10, 15 * 60)
@@ -67,17 +59,6 @@ class CurrentPasswordWrongError(PermissionDeniedError):
 
     code = "current_password_wrong"
     title = "The current password is wrong"
-
-
-class TokenInfo(msgspec.Struct, frozen=True, kw_only=True):
-    """An API token as listed: never the token, nor its hash."""
-
-    id: int
-    agent_id: int
-    name: str
-    created_at: datetime
-    revoked: bool
-    revoked_at: datetime | None
 
 
 def hash_password(password: str) -> str:
@@ -220,90 +201,6 @@ async def _emit_availability(before: AgentOut, data: AgentUpdate) -> None:
     await emit(event, [team_stream(team_id) for team_id in before.team_ids])
 
 
-async def create_token(principal: Principal, agent_id: int, name: str = "") -> TokenOut:
-    """A new API token for an agent (admins, or the agent for themselves).
-
-    Only the token's SHA-256 is stored; the token is returned this once.
-    """
-    if not (principal.kind == "agent" and principal.id == agent_id):
-        require(principal, Action.ADMINISTER)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    async with transaction():
-        await get_agent(principal, agent_id)
-        rows = await ApiToken.insert(ApiToken(agent=agent_id, name=name, token_hash=_digest(token)))
-        await audit.record(principal, "token.created", entity="agent", entity_id=agent_id)
-    return TokenOut(id=int(rows[0]["id"]), agent_id=agent_id, token=token)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _require_self_or_admin(principal: Principal, agent_id: int) -> None:
-    if not (principal.kind == "agent" and principal.id == agent_id):
-        require(principal, Action.ADMINISTER)
-
-
-def _token_info(row: dict[str, Any]) -> TokenInfo:
-    return TokenInfo(
-        id=row["id"],
-        agent_id=row["agent"],
-        name=row["name"],
-        created_at=stamp(row["created_at"]),
-        revoked=bool(row["revoked"]),
-        revoked_at=as_utc(row["revoked_at"]),
-    )
-
-
-async def list_tokens(
-    principal: Principal, agent_id: int, *, include_revoked: bool = False
-) -> list[TokenInfo]:
-    """The API tokens of an agent, newest first (the agent themselves, or admins).
-
-    Shows ids, names and dates: a token itself is shown only when it is made.
-    """
-    _require_self_or_admin(principal, agent_id)
-    await get_agent(principal, agent_id)
-    query = (
-        ApiToken.select(
-            ApiToken.id, ApiToken.agent, ApiToken.name, ApiToken.created_at,
-            ApiToken.revoked, ApiToken.revoked_at,
-        )
-        .where(ApiToken.agent == agent_id)
-        .order_by(ApiToken.id, ascending=False)
-    )  # fmt: skip
-    if not include_revoked:
-        query = query.where(ApiToken.revoked == False)  # noqa: E712 - Piccolo needs ==
-    return [_token_info(row) for row in await query]
-
-
-async def revoke_token(principal: Principal, agent_id: int, token_id: int) -> TokenInfo:
-    """Revoke one API token of an agent (the agent themselves, or admins); at once
-    in this process, within the API's principal cache TTL in others.
-
-    :class:`NotFoundError` for a token that is not this agent's; revoking a
-    revoked token changes nothing and answers the same.
-    """
-    _require_self_or_admin(principal, agent_id)
-    async with transaction():
-        await get_agent(principal, agent_id)
-        mine = (ApiToken.id == token_id) & (ApiToken.agent == agent_id)
-        revoked = (
-            await ApiToken.update({ApiToken.revoked: True, ApiToken.revoked_at: utcnow()})
-            .where(mine & (ApiToken.revoked == False))  # noqa: E712
-            .returning(ApiToken.id)
-        )
-        row = await ApiToken.select().where(mine).first()
-        if row is None:
-            raise NotFoundError(f"token {token_id} of agent {agent_id} not found")
-        if revoked:
-            await audit.record(
-                principal, "token.revoked", entity="agent", entity_id=agent_id,
-                changes={"token_id": token_id},
-            )  # fmt: skip
-    return _token_info(row)
-
-
 def _check_password_setter(principal: Principal, agent_id: int) -> None:
     """Setting a password without the current one: admins (and the system),
     for another agent only."""
@@ -362,20 +259,6 @@ async def principal_for_agent(agent_id: int) -> Principal:
     return Principal(
         kind="agent", id=agent_id, role=Role(row["role"]), team_ids=frozenset(teams[agent_id])
     )
-
-
-async def authenticate_token(token: str) -> Principal:
-    """The principal of a bearer token, or :class:`AuthenticationError`."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        raise AuthenticationError("invalid token")
-    row = (
-        await ApiToken.select(ApiToken.agent)
-        .where((ApiToken.token_hash == _digest(token)) & (ApiToken.revoked == False))  # noqa: E712
-        .first()
-    )
-    if row is None:
-        raise AuthenticationError("invalid token")
-    return await principal_for_agent(int(row["agent"]))
 
 
 async def authenticate_password(email: str, password: str) -> Principal:

@@ -24,7 +24,7 @@ from helpdesk.domain import Role
 from helpdesk.migrations import migrate
 from helpdesk.policy import SYSTEM
 from helpdesk.schemas import AgentIn, CaseCreate, CaseUpdate, MessageIn, TeamIn, TeamUpdate
-from helpdesk.services import agents, cases, messages, teams
+from helpdesk.services import agents, api_tokens, cases, messages, teams
 from helpdesk.sla import services as sla_services
 from helpdesk.sla.schemas import PolicyIn
 from helpdesk.sla.timers import fire_due
@@ -63,7 +63,7 @@ async def _seed(database_url: str) -> SearchConsole:
             )
             members.append(agent.id)
         await teams.update_team(SYSTEM, team.id, TeamUpdate(member_ids=members))
-        token = (await agents.create_token(SYSTEM, members[1], "e2e")).token
+        token = (await api_tokens.create_token(SYSTEM, members[1], "e2e")).token
         hours = {"first_response": "PT1H", "resolution": "PT16H"}
         targets = dict.fromkeys(("low", "normal", "high", "urgent"), hours)
         await sla_services.create_policy(SYSTEM, PolicyIn(name="Thường", targets=targets))  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ from helpdesk.domain import Role
 from helpdesk.migrations import migrate
 from helpdesk.policy import SYSTEM
 from helpdesk.schemas import AgentIn, CaseCreate, CustomerIn, TeamIn, TeamUpdate
-from helpdesk.services import agents, cases, customers, teams
+from helpdesk.services import agents, api_tokens, cases, customers, teams
 from tests.integration._processes import TEST_SECRET_KEY, Daemons, free_port, helpdesk_env
 from tests.mailservers import SmtpSink
 
@@ -79,7 +79,7 @@ async def _seed(database_url: str, sink: SmtpSink) -> tuple[str, int]:
         SYSTEM, AgentIn(name="Nguyễn Thị Lan", email="lan@portal-e2e.test", role=Role.AGENT)
     )
     await teams.update_team(SYSTEM, team.id, TeamUpdate(member_ids=[agent.id]))
-    token = (await agents.create_token(SYSTEM, agent.id, "e2e")).token
+    token = (await api_tokens.create_token(SYSTEM, agent.id, "e2e")).token
     await mailboxes.create_mailbox(
         SYSTEM,
         MailboxIn(

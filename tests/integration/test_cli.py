@@ -21,7 +21,7 @@ from helpdesk.cli import main
 from helpdesk.cli._db import migration_names
 from helpdesk.db import bind_engine, create_engine
 from helpdesk.demo._chats import CHATS as DEMO_CHATS
-from helpdesk.services import agents
+from helpdesk.services import agents, api_tokens
 from helpdesk.tables import (
     Agent,
     ApiToken,
@@ -111,7 +111,7 @@ def test_create_agent_prints_a_working_token(url: str, tmp_path: Path) -> None:
 
     async def check() -> None:
         bind_engine(create_engine(url))
-        principal = await agents.authenticate_token(token)
+        principal = await api_tokens.authenticate_token(token)
         assert principal.role == "admin"
         assert (await agents.authenticate_password("admin@example.vn", "mat-khau-dai")).id == (
             principal.id
@@ -168,7 +168,7 @@ def test_demo_loads_and_is_idempotent(url: str, tmp_path: Path) -> None:
 
     async def check() -> None:
         bind_engine(create_engine(url))
-        assert (await agents.authenticate_token(token)).role == "admin"
+        assert (await api_tokens.authenticate_token(token)).role == "admin"
         rows = await Case.select(Case.status, Case.language, Case.routed_at, Case.created_at)
         assert {r["language"] for r in rows} >= {"vi"}
         assert all(r["routed_at"] is not None for r in rows)

@@ -24,7 +24,7 @@ from helpdesk.domain import Role
 from helpdesk.migrations import migrate
 from helpdesk.policy import SYSTEM
 from helpdesk.schemas import AgentIn, CaseCreate, CaseOut, TeamIn, TeamUpdate
-from helpdesk.services import agents, cases, teams
+from helpdesk.services import agents, api_tokens, cases, teams
 from helpdesk.settings import load_settings
 from helpdesk.tables import all_tables
 
@@ -128,7 +128,7 @@ async def _seed(api: Api) -> None:
         if team_id is not None:
             await teams.update_team(SYSTEM, team_id, TeamUpdate(member_ids=[agent.id]))
         api.agent_ids[name] = agent.id
-        api.tokens[name] = (await agents.create_token(SYSTEM, agent.id, "tests")).token
+        api.tokens[name] = (await api_tokens.create_token(SYSTEM, agent.id, "tests")).token
 
 
 class _ServerErrors(logging.Handler):

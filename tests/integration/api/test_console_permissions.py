@@ -28,7 +28,7 @@ import pytest
 from helpdesk.domain import Channel, Role
 from helpdesk.policy import SYSTEM, Principal
 from helpdesk.schemas import AgentUpdate, AttachmentIn, MacroIn, MessageIn
-from helpdesk.services import agent_profile, agents, macros, messages, saved_views
+from helpdesk.services import agent_profile, agents, api_tokens, macros, messages, saved_views
 from helpdesk.services.saved_views import ViewIn
 from tests.integration.api import _console_manage_setup as manage
 from tests.integration.api import _kb_editor_setup as kb
@@ -70,7 +70,7 @@ def _macro(api: Api) -> dict[str, Any]:
 
 
 def _token(api: Api) -> dict[str, Any]:
-    token = api.run(agents.create_token, SYSTEM, api.agent_ids["agent_a"], "console matrix")
+    token = api.run(api_tokens.create_token, SYSTEM, api.agent_ids["agent_a"], "console matrix")
     return {"token": token.id}
 
 

@@ -30,7 +30,15 @@ from helpdesk.schemas import (
     OrganizationIn,
     TeamIn,
 )
-from helpdesk.services import agents, customers, messages, organizations, saved_views, teams
+from helpdesk.services import (
+    agents,
+    api_tokens,
+    customers,
+    messages,
+    organizations,
+    saved_views,
+    teams,
+)
 from helpdesk.services.saved_views import ViewIn
 from helpdesk.sla import services as sla
 from helpdesk.sla.schemas import CalendarIn, PolicyIn
@@ -86,7 +94,7 @@ def _agent(api: Api) -> int:
 
 def _spare_token(api: Api) -> dict[str, Any]:
     agent_id = api.agent_ids["agent_a"]
-    token = api.run(agents.create_token, SYSTEM, agent_id, "spare")
+    token = api.run(api_tokens.create_token, SYSTEM, agent_id, "spare")
     return {"agent": agent_id, "token": token.id}
 
 

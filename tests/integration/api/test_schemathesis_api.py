@@ -39,7 +39,7 @@ from helpdesk.schemas import (
     OrganizationIn,
     TeamIn,
 )
-from helpdesk.services import agents, cases, customers, messages, organizations, teams
+from helpdesk.services import agents, api_tokens, cases, customers, messages, organizations, teams
 from helpdesk.settings import load_settings
 
 _ADMIN_ID: dict[str, int] = {}
@@ -79,7 +79,7 @@ async def _seed(engine: Any) -> str:
         SYSTEM, AgentIn(name="Admin", email="admin@support.test", role=Role.ADMIN)
     )
     _ADMIN_ID["id"] = admin.id
-    return (await agents.create_token(SYSTEM, admin.id, "schemathesis")).token
+    return (await api_tokens.create_token(SYSTEM, admin.id, "schemathesis")).token
 
 
 @pytest.fixture(scope="module")

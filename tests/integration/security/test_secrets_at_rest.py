@@ -25,7 +25,7 @@ from helpdesk.clock import utcnow
 from helpdesk.domain import Status
 from helpdesk.policy import SYSTEM
 from helpdesk.schemas import CaseUpdate
-from helpdesk.services import agents, cases, surveys
+from helpdesk.services import agents, api_tokens, cases, surveys
 from helpdesk.tables import all_tables
 from tests.integration.api._portal_setup import (
     case_of,
@@ -309,7 +309,7 @@ def test_the_console_profile_lists_tokens_revokes_them_and_changes_the_password(
     api: Api,
 ) -> None:
     me = api.agent_ids["agent_a"]
-    api.run(agents.create_token, SYSTEM, me, "máy tính bảng")
+    api.run(api_tokens.create_token, SYSTEM, me, "máy tính bảng")
     token = console_sign_in(api, "agent_a")  # sets PASSWORD
     page = api.client.get("/console/profile?lang=en")
     assert page.status_code == 200
@@ -319,7 +319,9 @@ def test_the_console_profile_lists_tokens_revokes_them_and_changes_the_password(
     assert "Đổi mật khẩu" in api.client.get("/console/profile?lang=vi").text
 
     # Revoke the tablet's token from the page
-    tablet = next(t for t in api.run(agents.list_tokens, SYSTEM, me) if t.name == "máy tính bảng")
+    tablet = next(
+        t for t in api.run(api_tokens.list_tokens, SYSTEM, me) if t.name == "máy tính bảng"
+    )
     revoked = api.client.post(
         f"/console/profile/tokens/{tablet.id}/revoke", data={"_csrf": token},
         follow_redirects=False,

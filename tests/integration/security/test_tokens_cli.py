@@ -10,7 +10,7 @@ import pytest
 
 from helpdesk.db import bind_engine, create_engine
 from helpdesk.errors import AuthenticationError
-from helpdesk.services import agents
+from helpdesk.services import api_tokens
 from tests.integration.test_cli import cli, url
 
 __all__ = ["url"]  # the fixture, imported to be found here
@@ -20,7 +20,7 @@ def _authenticates(database_url: str, token: str) -> bool:
     async def check() -> bool:
         bind_engine(create_engine(database_url))
         try:
-            await agents.authenticate_token(token)
+            await api_tokens.authenticate_token(token)
         except AuthenticationError:
             return False
         return True
